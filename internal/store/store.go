@@ -19,9 +19,15 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
-	// Ping checks that the database answers.
+	// Migrate applies the migrations this binary embeds and the database
+	// lacks, each in its own transaction; a no-op on an up-to-date
+	// database. `carnet migrate` and `carnet serve` call it.
+	Migrate(ctx context.Context) error
+	// Ping checks that the database answers, for /readyz.
 	Ping(ctx context.Context) error
-	// SchemaVersion is the version of the last migration applied.
+	// SchemaVersion is the version of the last migration applied, 0 for a
+	// database never migrated. Both engines number their migrations alike,
+	// so a version means the same schema on either.
 	SchemaVersion(ctx context.Context) (int64, error)
 	// Stats reports the connection pool, for /metrics.
 	Stats() PoolStats
@@ -38,16 +44,31 @@ type KeyStore interface {
 	// WrappedKey returns the wrapped data key of a patient, or ErrNotFound.
 	WrappedKey(ctx context.Context, patientKey string) ([]byte, error)
 	// CreateWrappedKey stores a wrapped key for a patient that has none and
-	// returns the stored key: when two writers race, both get the winner's.
+	// returns the stored key: when two writers race, both get the winner's,
+	// and so does a writer coming after. patientKey and wrapped must not be
+	// empty (see CheckWrappedKey).
 	CreateWrappedKey(ctx context.Context, patientKey string, wrapped []byte) ([]byte, error)
 	// DestroyWrappedKey erases the patient's key; ErrNotFound if none.
 	DestroyWrappedKey(ctx context.Context, patientKey string) error
 }
 
-// PoolStats is a snapshot of a connection pool.
+// CheckWrappedKey validates the arguments of CreateWrappedKey, so that both
+// engines refuse the same input with the same message.
+func CheckWrappedKey(patientKey string, wrapped []byte) error {
+	if patientKey == "" {
+		return errors.New("store: data key: empty patient key")
+	}
+	if len(wrapped) == 0 {
+		return errors.New("store: data key: empty wrapped key")
+	}
+	return nil
+}
+
+// PoolStats is a snapshot of a connection pool. An engine with several
+// pools (SQLite: one writer, a read pool) reports their sum.
 type PoolStats struct {
-	Open  int // connections open
-	InUse int // connections in use
-	Idle  int // idle connections
-	Waits int64
+	Open  int   // connections open
+	InUse int   // connections in use
+	Idle  int   // idle connections
+	Waits int64 // total times a caller had to wait for a connection
 }

@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/carnet-sante/carnet/internal/store"
+	"github.com/carnet-sante/carnet/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		NewDatabase: func(t *testing.T) string { return filepath.Join(t.TempDir(), "carnet.db") },
+		Open: func(ctx context.Context, path string) (store.Store, error) {
+			return Open(ctx, path)
+		},
+		Migrations: Migrations(),
+	})
+}
+
+// TestPragmas checks the settings durability and concurrency rest on.
+func TestPragmas(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "carnet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		pool   string
+		pragma string
+		want   string
+	}{
+		{"writer", "journal_mode", "wal"},
+		{"writer", "synchronous", "2"}, // FULL
+		{"writer", "foreign_keys", "1"},
+		{"writer", "secure_delete", "1"},
+		{"writer", "busy_timeout", busyTimeoutMillis},
+		{"writer", "query_only", "0"},
+		{"reader", "journal_mode", "wal"},
+		{"reader", "foreign_keys", "1"},
+		{"reader", "busy_timeout", busyTimeoutMillis},
+		{"reader", "query_only", "1"},
+	} {
+		db := s.writer
+		if tc.pool == "reader" {
+			db = s.reader
+		}
+		var got string
+		if err := db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatalf("%s: PRAGMA %s: %v", tc.pool, tc.pragma, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: PRAGMA %s = %s, want %s", tc.pool, tc.pragma, got, tc.want)
+		}
+	}
+	if got := s.writer.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer allows %d connections, want 1", got)
+	}
+}
+
+// TestReaderCannotWrite guards the split: a write sent to the read pool
+// must fail rather than compete with the writer for the lock.
+func TestReaderCannotWrite(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "carnet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.reader.ExecContext(t.Context(), "CREATE TABLE t (x)"); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+// TestOddPaths opens databases whose paths hold characters that mean
+// something in a URI.
+func TestOddPaths(t *testing.T) {
+	for _, name := range []string{
+		"with space.db",
+		"question?mark.db",
+		"hash#mark.db",
+		"percent%20.db",
+		"ampersand&_txlock=deferred.db",
+		"new/sub/dir/carnet.db",
+	} {
+		path := filepath.Join(t.TempDir(), name)
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			t.Errorf("Open(%q): %v", name, err)
+			continue
+		}
+		err = s.Migrate(t.Context())
+		s.Close()
+		if err != nil {
+			t.Errorf("Migrate in %q: %v", name, err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open(%q) did not create that file: %v", name, err)
+		}
+	}
+}
+
+func TestOpenErrorSaysWhat(t *testing.T) {
+	dir := t.TempDir() // a directory is not a database file
+	_, err := Open(t.Context(), dir)
+	if err == nil {
+		t.Fatal("opened a directory as a database")
+	}
+	if !strings.Contains(err.Error(), dir) {
+		t.Errorf("error does not name the path: %v", err)
+	}
+}
