@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/carnet-sante/carnet/internal/app"
@@ -46,12 +47,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
 		default:
-			fmt.Fprintf(stderr, "carnet %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "carnet %s: %s\n", c.name, oneLine(err))
 			return 1
 		}
 	}
 	fmt.Fprintf(stderr, "carnet: unknown command %q (see 'carnet help')\n", args[0])
 	return 2
+}
+
+// oneLine folds a multi-line error (drivers list every address they
+// tried) into the single stderr line the command-line contract promises.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
 
 func usage(w io.Writer) {

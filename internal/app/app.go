@@ -37,12 +37,11 @@ type App struct {
 // Open opens the database (applying pending migrations), the blob store
 // and the keyring described by cfg. Everything opened is closed again if a
 // later step fails.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{Config: cfg, Log: log, Metrics: metrics.New()}
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			a.Close()
-			a = nil
 		}
 	}()
 	if cfg.DatabaseURL == "" || cfg.BlobsURL == "" || cfg.MasterKey == "" {
@@ -74,18 +73,36 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, er
 	return a, nil
 }
 
+// openStore and openBlobs return a nil interface on error, never a typed
+// nil pointer, so that Close can tell what was opened.
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if cfg.DatabaseURL == "" {
-		return sqlite.Open(ctx, cfg.SQLitePath())
+		st, err := sqlite.Open(ctx, cfg.SQLitePath())
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	}
-	return postgres.Open(ctx, cfg.DatabaseURL)
+	st, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func openBlobs(ctx context.Context, cfg *config.Config) (blob.Backend, error) {
 	if cfg.BlobsURL == "" {
-		return blobfs.Open(cfg.BlobDir())
+		b, err := blobfs.Open(cfg.BlobDir())
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
-	return blobs3.Open(ctx, cfg.BlobsURL, "", "")
+	b, err := blobs3.Open(ctx, cfg.BlobsURL, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // masterKey takes the configured key, or reads (creating on first start)

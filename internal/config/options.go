@@ -79,6 +79,12 @@ func EnvName(flagName string) string {
 // already set in the environment become the defaults, so an explicit flag
 // wins over the environment, which wins over the built-in default.
 func FlagSet(command string, c *Config, names ...string) *flag.FlagSet {
+	// Every option gets its default first, so that Validate sees sane
+	// values for the options this command does not expose.
+	defaults := flag.NewFlagSet("defaults", flag.ContinueOnError)
+	for _, o := range options {
+		o.bind(defaults, c, o.name, o.help)
+	}
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	for _, name := range names {
