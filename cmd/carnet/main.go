@@ -24,6 +24,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the platform (HTTP API and portals)", app.Serve},
 	{"migrate", "apply database migrations and exit", app.Migrate},
+	{"import", "load FHIR Bundles and NDJSON files", app.Import},
 	{"version", "print the version", app.Version},
 }
 

@@ -18,20 +18,28 @@ var storageOptions = []string{"data", "database", "blobs", "master-key", "log-le
 
 // parse builds a command's flags from the options table, parses args and
 // validates the result. On --help it prints the usage and returns
-// flag.ErrHelp, which the caller treats as success.
+// flag.ErrHelp, which the caller treats as success. Arguments after the
+// options are refused: commands that take some use parseWithArgs.
 func parse(synopsis string, args []string, stdout io.Writer, names ...string) (*config.Config, error) {
+	cfg, rest, err := parseWithArgs(synopsis, "", args, stdout, names...)
+	if err == nil && len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see '%s --help')", rest[0], synopsis)
+	}
+	return cfg, err
+}
+
+// parseWithArgs is parse for commands that take arguments (described by
+// operands in the usage line); it returns them.
+func parseWithArgs(synopsis, operands string, args []string, stdout io.Writer, names ...string) (*config.Config, []string, error) {
 	cfg := &config.Config{}
 	fs := config.FlagSet(synopsis, cfg, names...)
 	if err := config.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			config.Usage(stdout, fs, synopsis+" [options]")
+			config.Usage(stdout, fs, synopsis+" [options] "+operands)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see '%s --help')", fs.Arg(0), synopsis)
-	}
-	return cfg, cfg.Validate()
+	return cfg, fs.Args(), cfg.Validate()
 }
 
 // Serve runs the platform until ctx is cancelled (SIGINT/SIGTERM).
