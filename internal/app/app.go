@@ -15,6 +15,7 @@ import (
 	blobfs "github.com/carnet-sante/carnet/internal/blob/fs"
 	blobs3 "github.com/carnet-sante/carnet/internal/blob/s3"
 	"github.com/carnet-sante/carnet/internal/config"
+	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/keyring"
 	"github.com/carnet-sante/carnet/internal/metrics"
 	"github.com/carnet-sante/carnet/internal/server"
@@ -138,6 +139,11 @@ func (a *App) Handler() http.Handler {
 		{"blobs", a.Blobs.Ping},
 	}))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	rest.New(a.Store, rest.Options{
+		MaxBody: a.Config.MaxBodyBytes,
+		Log:     a.Log,
+		Version: version(),
+	}).Register(mux)
 	return server.Wrap(mux, a.Log, a.Metrics)
 }
 

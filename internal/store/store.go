@@ -35,6 +35,7 @@ type Store interface {
 	Close() error
 
 	KeyStore
+	Resources
 }
 
 // KeyStore keeps the per-patient data keys, wrapped by the master key.

@@ -28,6 +28,26 @@ type Query struct {
 	Total Total
 	// SummaryCount asks for the count only, no resources.
 	SummaryCount bool
+	// Restrict, when set, is the access decision folded into the search:
+	// what it does not admit is neither returned, nor counted, nor
+	// included, nor seen through a chain or _has (DESIGN.md §3). The
+	// service sets it from the caller's rights, never from the URL.
+	Restrict *Restriction
+}
+
+// Restriction limits every resource a search touches, whatever the client
+// asked: the matches, those counted by Total, those _include and
+// _revinclude bring in, and those a chain or _has looks through.
+type Restriction struct {
+	// Patients, when not nil, admits only the resources filed under these
+	// patients (their patient_key); "" admits the resources outside every
+	// compartment (Practitioner, Organization…). An empty, non-nil list
+	// admits nothing.
+	Patients []string
+	// Where lists clauses every admitted resource must also match, on its
+	// own search index: e.g. _security:not=…|R to hide restricted records.
+	// They must not hold a Chain or a Has.
+	Where []Clause
 }
 
 // Total is how the total number of matches is reported.
@@ -137,10 +157,14 @@ type Include struct {
 	Iterate bool
 }
 
-// Cursor is a keyset position: the sort values and id of the last resource
-// of the previous page. Pages stay correct while others write because the
-// next page starts strictly after this position instead of at an offset.
+// Cursor is a keyset position: the sort values, type and id of the last
+// resource of the previous page. Pages stay correct while others write
+// because the next page starts strictly after this position instead of at
+// an offset. The store fills it in Page.Next and reads it back; its
+// SortValues are the store's encoding ("" for a resource without a value),
+// opaque to everyone else.
 type Cursor struct {
 	SortValues []string
+	Type       string
 	ID         string
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/carnet-sante/carnet/internal/store"
+	"github.com/carnet-sante/carnet/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -45,6 +46,8 @@ const defaultConnectTimeout = 5 * time.Second
 // Store is a PostgreSQL database. It implements store.Store.
 type Store struct {
 	pool *pgxpool.Pool
+
+	*sqlstore.Resources
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,7 +75,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: cannot reach the database %s@%s:%d/%s: %w (is the server up, and the --database URL right?)",
 			cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.Resources = sqlstore.New(engine{s})
+	return s, nil
 }
 
 // Engine returns "postgres".

@@ -24,6 +24,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/carnet-sante/carnet/internal/store"
+	"github.com/carnet-sante/carnet/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -49,6 +50,8 @@ type Store struct {
 	path   string
 	writer *sql.DB // exactly one connection: SQLite has one writer at a time
 	reader *sql.DB // read-only connections
+
+	*sqlstore.Resources
 }
 
 var _ store.Store = (*Store)(nil)
@@ -107,7 +110,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	return &Store{path: path, writer: writer, reader: reader}, nil
+	s := &Store{path: path, writer: writer, reader: reader}
+	s.Resources = sqlstore.New(engine{s})
+	return s, nil
 }
 
 // dsn builds a SQLite URI for path, so that any character in the path

@@ -46,6 +46,8 @@ func Run(t *testing.T, h Harness) {
 	for _, group := range [][]Test{
 		lifecycleTests,
 		keyTests,
+		resourceTests,
+		searchTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.Name, func(t *testing.T) {

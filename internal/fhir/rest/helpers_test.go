@@ -1,0 +1,269 @@
+package rest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/carnet-sante/carnet/internal/fhir/rest"
+	"github.com/carnet-sante/carnet/internal/store"
+	"github.com/carnet-sante/carnet/internal/store/postgres"
+	"github.com/carnet-sante/carnet/internal/store/sqlite"
+	"github.com/carnet-sante/carnet/internal/testenv"
+)
+
+// engines are the store engines every test of this package runs against.
+var engines = []struct {
+	name string
+	open func(t testing.TB) store.Store
+}{
+	{"sqlite", func(t testing.TB) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "carnet.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
+	{"postgres", func(t testing.TB) store.Store {
+		s, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
+}
+
+// forEachEngine runs test against a fresh API on each engine.
+func forEachEngine(t *testing.T, test func(t *testing.T, c *client)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, newClient(t, e.open(t), rest.Options{}))
+		})
+	}
+}
+
+// newClient serves the API over s (migrated, closed at the end) and
+// returns a client for it.
+func newClient(t testing.TB, s store.Store, opt rest.Options) *client {
+	t.Helper()
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	if opt.BaseURL == "" {
+		opt.BaseURL = srv.URL + rest.BasePath
+	}
+	rest.New(s, opt).Register(mux)
+	return &client{t: t, srv: srv, base: opt.BaseURL}
+}
+
+// client talks to the API under test.
+type client struct {
+	t    testing.TB
+	srv  *httptest.Server
+	base string
+}
+
+// response is an answer of the API, its body decoded when it is JSON.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	json   map[string]any
+}
+
+// do sends a request; body is sent as is when it is a string or []byte,
+// encoded as JSON otherwise. headers are name, value pairs.
+func (c *client) do(method, path string, body any, headers ...string) *response {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, c.srv.URL+rest.BasePath+"/"+strings.TrimPrefix(path, "/"), r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.send(req)
+}
+
+// get follows a URL of the API (a next link).
+func (c *client) get(url string) *response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) *response {
+	c.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	res := &response{status: resp.StatusCode, header: resp.Header}
+	if res.body, err = io.ReadAll(resp.Body); err != nil {
+		c.t.Fatal(err)
+	}
+	if len(res.body) > 0 {
+		if err := json.Unmarshal(res.body, &res.json); err != nil {
+			c.t.Fatalf("%s %s: the body is not a JSON object: %v\n%s", req.Method, req.URL, err, res.body)
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/fhir+json") {
+			c.t.Errorf("%s %s: Content-Type %q", req.Method, req.URL, ct)
+		}
+	}
+	return res
+}
+
+// must fails the test unless the response has the status.
+func (r *response) must(t testing.TB, status int) *response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)
+	}
+	return r
+}
+
+// outcome checks that r is an OperationOutcome error with the status and
+// a diagnostic containing each of the parts.
+func (r *response) outcome(t testing.TB, status int, parts ...string) {
+	t.Helper()
+	if r.status != status {
+		t.Errorf("status %d, want %d; body:\n%s", r.status, status, r.body)
+		return
+	}
+	if r.json["resourceType"] != "OperationOutcome" {
+		t.Errorf("body is not an OperationOutcome:\n%s", r.body)
+		return
+	}
+	var text strings.Builder
+	for _, is := range r.json["issue"].([]any) {
+		text.WriteString(str(is, "diagnostics") + "\n")
+	}
+	for _, p := range parts {
+		if !strings.Contains(text.String(), p) {
+			t.Errorf("the OperationOutcome does not mention %q:\n%s", p, r.body)
+		}
+	}
+}
+
+// str returns the string at a path of dotted keys and [i] indexes
+// ("entry.0.resource.id").
+func str(v any, path string) string {
+	s, _ := at(v, path).(string)
+	return s
+}
+
+// at returns the value at a path of dotted keys and array indexes.
+func at(v any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		switch n := v.(type) {
+		case map[string]any:
+			v = n[k]
+		case []any:
+			i := 0
+			for _, c := range k {
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(n) {
+				return nil
+			}
+			v = n[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// entries returns the entries of a Bundle.
+func entries(b map[string]any) []map[string]any {
+	raw, _ := b["entry"].([]any)
+	out := make([]map[string]any, len(raw))
+	for i, e := range raw {
+		out[i], _ = e.(map[string]any)
+	}
+	return out
+}
+
+// link returns the URL of a Bundle's link of that relation, or "".
+func link(b map[string]any, relation string) string {
+	links, _ := b["link"].([]any)
+	for _, l := range links {
+		if str(l, "relation") == relation {
+			return str(l, "url")
+		}
+	}
+	return ""
+}
+
+// ids returns the ids of the resources of the entries of a Bundle with
+// that search mode ("" for every entry with a resource).
+func ids(b map[string]any, mode string) []string {
+	var out []string
+	for _, e := range entries(b) {
+		if e["resource"] != nil && (mode == "" || str(e, "search.mode") == mode) {
+			out = append(out, str(e, "resource.resourceType")+"/"+str(e, "resource.id"))
+		}
+	}
+	return out
+}
+
+// patient returns a Patient resource with a family name and identifier.
+func patient(family, identifier string) map[string]any {
+	return map[string]any{
+		"resourceType": "Patient",
+		"identifier":   []any{map[string]any{"system": "urn:test", "value": identifier}},
+		"name":         []any{map[string]any{"family": family, "given": []any{"Test"}}},
+		"gender":       "female",
+		"birthDate":    "1970-01-01",
+	}
+}
+
+// observation returns an Observation of a code about a subject.
+func observation(subject, code string) map[string]any {
+	return map[string]any{
+		"resourceType": "Observation",
+		"status":       "final",
+		"code":         map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": code}}},
+		"subject":      map[string]any{"reference": subject},
+	}
+}
+
+// create POSTs a resource and returns its id.
+func (c *client) create(res map[string]any) string {
+	c.t.Helper()
+	r := c.do(http.MethodPost, res["resourceType"].(string), res)
+	r.must(c.t, http.StatusCreated)
+	return str(r.json, "id")
+}

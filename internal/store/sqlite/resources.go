@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/carnet-sante/carnet/internal/store/sqlstore"
+)
+
+// maxArgs bounds the arguments of one statement, under SQLite's limit of
+// 32766.
+const maxArgs = 32000
+
+// engine gives the shared resource store (sqlstore) the Store's
+// connections: reads on the read pool, writes on the one writer, whose
+// transactions begin IMMEDIATE (see Open) and so take turns.
+type engine struct{ s *Store }
+
+func (e engine) Reader() sqlstore.DB { return db{e.s.reader} }
+
+func (e engine) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	t, err := e.s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return tx{db{t}, t}, nil
+}
+
+// Insert uses multi-row INSERT … VALUES.
+func (engine) Insert(table string, cols []sqlstore.Column, rows []any) []sqlstore.Stmt {
+	return sqlstore.InsertValues(table, cols, rows, maxArgs)
+}
+
+// Conflict: with one writer, only a primary key violation can mean that
+// two writes collided.
+func (engine) Conflict(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
+}
+
+// conn is what *sql.DB and *sql.Tx share.
+type conn interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// db is a connection pool or a transaction, as sqlstore.DB.
+type db struct{ c conn }
+
+func (d db) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	r, err := d.c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+// Exec runs the statements one after the other: in-process, there is no
+// round trip to save.
+func (d db) Exec(ctx context.Context, stmts ...sqlstore.Stmt) ([]int64, error) {
+	affected := make([]int64, len(stmts))
+	for i, s := range stmts {
+		res, err := d.c.ExecContext(ctx, s.SQL, s.Args...)
+		if err != nil {
+			return nil, err
+		}
+		if affected[i], err = res.RowsAffected(); err != nil {
+			return nil, err
+		}
+	}
+	return affected, nil
+}
+
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { r.Rows.Close() }
+
+// tx is a write transaction on the writer.
+type tx struct {
+	db
+	t *sql.Tx
+}
+
+// Lock has nothing to do: write transactions take turns on the one writer
+// connection, and BEGIN IMMEDIATE keeps other processes out.
+func (tx) Lock(context.Context, []string) error { return nil }
+
+func (t tx) Commit(context.Context) error   { return t.t.Commit() }
+func (t tx) Rollback(context.Context) error { return t.t.Rollback() }
