@@ -24,7 +24,9 @@ type command struct {
 var commands = []command{
 	{"serve", "run the platform (HTTP API and portals)", app.Serve},
 	{"migrate", "apply database migrations and exit", app.Migrate},
-	{"import", "load FHIR Bundles and NDJSON files", app.Import},
+	{"import", "load FHIR Bundles and NDJSON files; 'import directory FILE' loads a directory extract", app.Import},
+	{"identity", "identity review: 'identity duplicates' lists possible duplicate patients", app.Identity},
+	{"bench", "measure throughput and latency on a server of its own or --url", app.Bench},
 	{"version", "print the version", app.Version},
 }
 

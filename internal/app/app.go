@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	blobfs "github.com/carnet-sante/carnet/internal/blob/fs"
 	blobs3 "github.com/carnet-sante/carnet/internal/blob/s3"
 	"github.com/carnet-sante/carnet/internal/config"
+	"github.com/carnet-sante/carnet/internal/document"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/keyring"
 	"github.com/carnet-sante/carnet/internal/metrics"
@@ -33,6 +35,10 @@ type App struct {
 	Blobs   blob.Backend
 	Keys    *keyring.Keyring
 	Vault   *blob.Vault
+	// Documents is document sharing (IHE MHD, PDSm).
+	Documents *document.Service
+
+	identityRules map[string][]rest.Rule // see openIdentity
 }
 
 // Open opens the database (applying pending migrations), the blob store
@@ -70,6 +76,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, er
 		return nil, err
 	}
 	a.Vault = blob.NewVault(a.Blobs, a.Keys)
+	if err := a.openDocuments(master); err != nil {
+		return nil, err
+	}
+	if err := a.openIdentity(master); err != nil {
+		return nil, err
+	}
 	a.registerPoolMetrics()
 	return a, nil
 }
@@ -139,11 +151,19 @@ func (a *App) Handler() http.Handler {
 		{"blobs", a.Blobs.Ping},
 	}))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if a.Config.PProf {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	rest.New(a.Store, rest.Options{
-		MaxBody: a.Config.MaxBodyBytes,
-		Log:     a.Log,
-		Version: version(),
+		MaxBody:   a.Config.MaxBodyBytes,
+		Log:       a.Log,
+		Version:   version(),
+		Rules:     mergeRules(a.identityRules, a.Documents.Rules()),
+		Preparers: []rest.Preparer{a.Documents},
 	}).Register(mux)
+	a.Documents.Register(mux)
 	return server.Wrap(mux, a.Log, a.Metrics)
 }
 

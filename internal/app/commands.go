@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/carnet-sante/carnet/internal/config"
+	"github.com/carnet-sante/carnet/internal/demo"
 	"github.com/carnet-sante/carnet/internal/server"
 )
 
@@ -45,7 +46,7 @@ func parseWithArgs(synopsis, operands string, args []string, stdout io.Writer, n
 // Serve runs the platform until ctx is cancelled (SIGINT/SIGTERM).
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parse("carnet serve", args, stdout,
-		append([]string{"addr", "demo", "max-body", "shutdown-timeout"}, storageOptions...)...)
+		append([]string{"addr", "demo", "max-body", "max-document", "terminology", "directory-keys", "shutdown-timeout", "pprof"}, storageOptions...)...)
 	if err != nil {
 		return err
 	}
@@ -55,8 +56,23 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	return server.Run(ctx, cfg.Addr, a.Handler(), cfg.ShutdownTimeout, log, func(addr net.Addr) {
+	h := a.Handler()
+	var pop *demo.Population
+	documents := 0
+	if cfg.Demo {
+		if pop, err = seedDemo(ctx, h); err != nil {
+			return err
+		}
+		if documents, err = seedDemoDocuments(ctx, h); err != nil {
+			return err
+		}
+	}
+	return server.Run(ctx, cfg.Addr, h, cfg.ShutdownTimeout, log, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "carnet %s listening on http://%s\n", version(), addr)
+		if pop != nil {
+			demoBanner(stdout, pop, "http://"+addr.String())
+			fmt.Fprintf(stdout, "demo: %d documents (PDF and CDA) in the patients' records\n", documents)
+		}
 		fmt.Fprintf(stdout, "data: %s\n", describe(cfg))
 	})
 }

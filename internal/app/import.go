@@ -16,9 +16,13 @@ import (
 
 // Import loads Bundles and NDJSON files, through a running server's API
 // (--url) or, without it, through an in-process API on the stores of a
-// stopped instance. Either way every rule of the API applies.
+// stopped instance. Either way every rule of the API applies. `carnet
+// import directory FILE` loads a directory extract (see ImportDirectory).
 func Import(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, paths, err := parseWithArgs("carnet import", "PATH…", args, stdout, append([]string{"url"}, storageOptions...)...)
+	if len(args) > 0 && args[0] == "directory" {
+		return ImportDirectory(ctx, args[1:], stdout, stderr)
+	}
+	cfg, paths, err := parseWithArgs("carnet import", "PATH…\n       carnet import directory [options] FILE (a directory extract; see 'carnet import directory --help')", args, stdout, append([]string{"url"}, storageOptions...)...)
 	if err != nil {
 		return err
 	}

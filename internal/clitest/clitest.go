@@ -165,6 +165,19 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Kill sends SIGKILL, as a crash or a power cut would end the server,
+// and waits until it is gone.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill carnet serve: %v", err)
+	}
+	<-s.done
+}
+
 // Get fetches path and returns the status and body.
 func (s *Server) Get(t testing.TB, path string) (int, string) {
 	t.Helper()

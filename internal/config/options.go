@@ -27,7 +27,11 @@ type Config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int64
+	MaxDocument     int64
+	TerminologyDir  string
+	DirectoryKeys   bool
 	ServerURL       string
+	PProf           bool
 }
 
 // option is one row of the table: a flag, its environment variable and a
@@ -64,7 +68,11 @@ var options = []option{
 	{name: "master-key", secret: true, help: "base64 32-byte master key wrapping the per-patient data keys; empty: read or create --data/master.key", bind: str(func(c *Config) *string { return &c.MasterKey }, "")},
 	{name: "demo", help: "seed a demo population and enable the development identity provider", bind: boolean(func(c *Config) *bool { return &c.Demo }, false)},
 	{name: "max-body", help: "largest accepted request body, in bytes", bind: int64v(func(c *Config) *int64 { return &c.MaxBodyBytes }, 32<<20)},
+	{name: "max-document", help: "largest accepted document (the decoded bytes of one deposit), in bytes; keep --max-body above 4/3 of it, the size of the document in base64", bind: int64v(func(c *Config) *int64 { return &c.MaxDocument }, 20<<20)},
+	{name: "terminology", help: "directory of the national value sets (IHE SVS XML: JDV_J07…) the document codes are checked against; empty: ../shared/terminology, then ./terminology, else no code checks (with a warning)", bind: str(func(c *Config) *string { return &c.TerminologyDir }, "")},
+	{name: "directory-keys", help: "check the Luhn key of RPPS, ADELI and FINESS numbers (false accepts numbers whose key fails, as the ANS test data carry; SIREN and SIRET keys are always checked)", bind: boolean(func(c *Config) *bool { return &c.DirectoryKeys }, true)},
 	{name: "shutdown-timeout", help: "how long in-flight requests may run after SIGINT/SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 20*time.Second)},
+	{name: "pprof", help: "serve Go runtime profiles at /debug/pprof (for carnet bench --profile); keep it off on a public address", bind: boolean(func(c *Config) *bool { return &c.PProf }, false)},
 	{name: "log-level", help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel }, "info")},
 	{name: "log-format", help: "json, text, or auto (text on a terminal, json otherwise)", bind: str(func(c *Config) *string { return &c.LogFormat }, "auto")},
 	{name: "url", help: "base URL of a running carnet server (commands that can work through the API)", bind: str(func(c *Config) *string { return &c.ServerURL }, "")},
@@ -172,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body %d: must be positive", c.MaxBodyBytes)
+	}
+	if c.MaxDocument <= 0 {
+		return fmt.Errorf("--max-document %d: must be positive", c.MaxDocument)
 	}
 	return nil
 }

@@ -48,11 +48,13 @@ func TestValidate(t *testing.T) {
 		{"s3 without endpoint", []string{"--blobs", "s3://docs"}, false},
 		{"bad log level", []string{"--log-level", "loud"}, false},
 		{"negative body cap", []string{"--max-body", "-1"}, false},
+		{"document cap", []string{"--max-document", "1048576"}, true},
+		{"zero document cap", []string{"--max-document", "0"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c config.Config
-			fs := config.FlagSet("carnet serve", &c, "database", "blobs", "log-level", "max-body")
+			fs := config.FlagSet("carnet serve", &c, "database", "blobs", "log-level", "max-body", "max-document")
 			if err := config.Parse(fs, tt.args); err != nil {
 				t.Fatal(err)
 			}

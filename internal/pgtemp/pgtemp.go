@@ -2,8 +2,10 @@
 // installed on the machine, for tests and for `carnet bench`: no Docker, no
 // shared server, nothing left behind after Close.
 //
-// The cluster trades durability for speed (fsync=off, initdb --no-sync): it
-// is for data you can afford to lose.
+// By default the cluster trades durability for speed (fsync=off, initdb
+// --no-sync): it is for data you can afford to lose. StartWith with
+// Options.Durable keeps PostgreSQL's crash-safe defaults, for benchmarks
+// whose figures must include the cost of a durable commit.
 //
 // initdb and postgres refuse to run as root, so when the caller is root both
 // run as the "postgres" OS user. That user must then be able to reach the
@@ -48,16 +50,29 @@ type Cluster struct {
 	bin   string // directory of initdb and postgres
 	port  int
 	runAs *syscall.Credential // nil when not root
+	opt   Options
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd     // nil while stopped
 	done chan struct{} // closed when cmd has exited
 }
 
+// Options change how a cluster runs.
+type Options struct {
+	// Durable keeps fsync on and lets initdb sync the new cluster: every
+	// commit reaches the disk, as on a production server.
+	Durable bool
+}
+
 // Start creates a cluster in dir (created if missing, and must be empty or
 // absent), starts it on a free port and waits until it accepts connections.
 // Call Close to stop it and remove dir. If Start fails, dir is removed.
 func Start(dir string) (*Cluster, error) {
+	return StartWith(dir, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(dir string, opt Options) (*Cluster, error) {
 	bin, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -66,7 +81,7 @@ func Start(dir string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, bin: bin}
+	c := &Cluster{dir: dir, bin: bin, opt: opt}
 	if os.Geteuid() == 0 {
 		if c.runAs, err = postgresUser(); err != nil {
 			return nil, err
@@ -139,13 +154,16 @@ func (c *Cluster) Start() error {
 		return fmt.Errorf("pgtemp: open server log: %w", err)
 	}
 	defer logf.Close() // the child keeps its own descriptor
-	cmd := c.command("postgres",
+	args := []string{
 		"-D", c.dataDir(),
 		"-k", c.dir,
 		"-p", strconv.Itoa(c.port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off",
-	)
+	}
+	if !c.opt.Durable {
+		args = append(args, "-c", "fsync=off")
+	}
+	cmd := c.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtemp: start postgres: %w", err)
@@ -228,14 +246,17 @@ func (c *Cluster) prepareDir() error {
 }
 
 func (c *Cluster) initdb() error {
-	cmd := c.command("initdb",
+	args := []string{
 		"-D", c.dataDir(),
 		"-A", "trust",
 		"-U", "postgres",
 		"-E", "UTF8",
 		"--locale=C",
-		"--no-sync",
-	)
+	}
+	if !c.opt.Durable {
+		args = append(args, "--no-sync")
+	}
+	cmd := c.command("initdb", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtemp: initdb: %w\n%s", err, out)
 	}

@@ -98,4 +98,7 @@ type ResourceTx interface {
 	Read(ctx context.Context, typ, id string) (Resource, error)
 	Search(ctx context.Context, q *search.Query) (*Page, error)
 	Write(ctx context.Context, w Write) error
+	// Emit records an event (see Event) that commits with the
+	// transaction's writes, or not at all.
+	Emit(ctx context.Context, e Event) error
 }

@@ -36,6 +36,7 @@ type Store interface {
 
 	KeyStore
 	Resources
+	Outbox
 }
 
 // KeyStore keeps the per-patient data keys, wrapped by the master key.

@@ -76,7 +76,7 @@ func TestBadInput(t *testing.T) {
 				map[string]any{"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000001", "resource": patient("A", "1"), "request": map[string]any{"method": "POST", "url": "Patient"}},
 				map[string]any{"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000001", "resource": patient("B", "1"), "request": map[string]any{"method": "POST", "url": "Patient"}},
 			}}, nil, 400, []string{"same fullUrl"}},
-			{"patch content type", "PATCH", "Patient/" + id, `[]`, []string{"Content-Type", "application/fhir+json"}, 415, []string{"json-patch"}},
+			{"patch content type", "PATCH", "Patient/" + id, `[]`, []string{"Content-Type", "application/xml"}, 415, []string{"json-patch", "fhir+json"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -27,9 +27,13 @@ type bundleEntry struct {
 	// fresh is the id a POST (or a conditional PUT matching nothing)
 	// gives its resource, chosen once for every run of a transaction.
 	fresh string
-	// target is the id a PUT writes, resolved before any write.
+	// target is the id a PUT writes, resolved before any write, and cur
+	// what it found there.
 	target string
+	cur    *current
 	res    *result
+	// prepared are the issues the Preparers reported on the entry.
+	prepared []Issue
 }
 
 // bundle processes a batch or transaction Bundle POSTed to the base.
@@ -131,18 +135,22 @@ func entryCall(c *call, e map[string]any) (*call, error) {
 		}
 		ec.resource = res
 	case kPatch:
-		if ec.patch, err = binaryPatch(res); err != nil {
+		if ec.patch, err = entryPatch(rt.typ, res); err != nil {
 			return nil, prefixed(asError(err), "resource: ")
 		}
 	}
 	return ec, nil
 }
 
-// binaryPatch reads the JSON Patch of a PATCH entry: a Binary of type
-// application/json-patch+json, as FHIR R4 carries patches in Bundles.
-func binaryPatch(res map[string]any) ([]patchOp, error) {
+// entryPatch reads the patch of a PATCH entry on a resource of type typ:
+// a FHIRPath Patch Parameters resource, or a JSON Patch in a Binary of
+// type application/json-patch+json, as FHIR R4 carries patches in Bundles.
+func entryPatch(typ string, res map[string]any) ([]patchOp, error) {
+	if rt, _ := res["resourceType"].(string); rt == "Parameters" {
+		return parseFHIRPathPatch(typ, res)
+	}
 	if rt, _ := res["resourceType"].(string); rt != "Binary" || res["contentType"] != "application/json-patch+json" {
-		return nil, NewError(http.StatusBadRequest, "not-supported", "a PATCH entry carries a Binary with contentType application/json-patch+json (FHIRPath patch is not supported)")
+		return nil, NewError(http.StatusBadRequest, "not-supported", "a PATCH entry carries a FHIRPath Patch (Parameters) or a Binary with contentType application/json-patch+json")
 	}
 	data, _ := res["data"].(string)
 	body, err := base64.StdEncoding.DecodeString(data)
@@ -191,8 +199,8 @@ func responseEntry(c *call, res *result) entry {
 	if res.body != nil {
 		e.Resource = res.body
 	}
-	if res.write && c.ret == "OperationOutcome" && res.message != "" {
-		e.Response.Outcome = mustJSON(newOutcome([]Issue{{Severity: "information", Code: "informational", Diagnostics: res.message}}))
+	if res.write && (c.ret == "OperationOutcome" && res.message != "" || len(res.issues) > 0) {
+		e.Response.Outcome = writeOutcome(res)
 	}
 	return e
 }

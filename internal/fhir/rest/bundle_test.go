@@ -212,3 +212,22 @@ func TestBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestTransactionRelativeReferences checks that a relative reference
+// names the entry whose fullUrl is this server's URL of it, as the PDSm
+// examples refer to each other (DocumentReference/exemple-…), even when
+// the server gives that entry another id.
+func TestTransactionRelativeReferences(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, c *client) {
+		b := tx("transaction",
+			post(c.base+"/Patient/chosen-by-the-client", patient("Relative", "r")),
+			post("", observation("Patient/chosen-by-the-client", "1")),
+		)
+		r := c.do(http.MethodPost, "", b).must(t, http.StatusOK)
+		es := entries(r.json)
+		id := str(es[0], "resource.id")
+		if id == "chosen-by-the-client" || str(es[1], "resource.subject.reference") != "Patient/"+id {
+			t.Errorf("the relative reference was not resolved to the entry: %s", r.body)
+		}
+	})
+}

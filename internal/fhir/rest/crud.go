@@ -29,7 +29,11 @@ func (h *Handler) serve(ctx context.Context, c *call) (*result, error) {
 	case kEverything:
 		return h.everything(ctx, c)
 	}
-	return h.write(ctx, func(tx store.ResourceTx, at time.Time) (*result, error) {
+	ctx, issues, err := h.prepareWrite(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.write(ctx, func(tx store.ResourceTx, at time.Time) (*result, error) {
 		switch c.kind {
 		case kCreate:
 			return h.create(ctx, tx, c, at)
@@ -40,6 +44,10 @@ func (h *Handler) serve(ctx context.Context, c *call) (*result, error) {
 		}
 		return h.remove(ctx, tx, c, at)
 	})
+	if res != nil {
+		res.issues = append(res.issues, issues...)
+	}
+	return res, err
 }
 
 // write runs one write interaction in its own transaction (run again on a

@@ -167,7 +167,9 @@ func TestConcurrentUpdates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p := patient("Concurrent", "1")
+				// Each writer writes something new: an update equal to
+				// the current version writes no version.
+				p := patient("Concurrent"+strconv.Itoa(i), "1")
 				p["id"] = id
 				statuses[i] = c.do(http.MethodPut, "Patient/"+id, p).status
 			}()
@@ -193,7 +195,7 @@ func TestConcurrentUpdates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p := patient("Concurrent", "1")
+				p := patient("Concurrent"+strconv.Itoa(i), "2")
 				p["id"] = id
 				statuses[i] = c.do(http.MethodPut, "Patient/"+id, p, "If-Match", `W/"`+v+`"`).status
 			}()

@@ -53,14 +53,20 @@ func (h *Handler) newCall(w http.ResponseWriter, r *http.Request) (*call, error)
 			return nil, err
 		}
 	case rt.kind == kPatch:
-		if err := checkContentType(r.Header.Get("Content-Type"), "application/json-patch+json"); err != nil {
+		ct := r.Header.Get("Content-Type")
+		if err := checkContentType(ct, "application/json-patch+json", "application/fhir+json"); err != nil {
 			return nil, err
 		}
 		body, err := h.readBody(w, r)
 		if err != nil {
 			return nil, err
 		}
-		if c.patch, err = parsePatch(body); err != nil {
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/fhir+json" {
+			c.patch, err = fhirPathPatchBody(rt.typ, body)
+		} else {
+			c.patch, err = parsePatch(body)
+		}
+		if err != nil {
 			return nil, err
 		}
 	case rt.kind == kSearch && r.Method == http.MethodPost:
@@ -220,11 +226,14 @@ func (h *Handler) writeResult(w http.ResponseWriter, c *call, res *result) {
 	if body == nil && res.resource != nil && !res.resource.Deleted {
 		body = res.resource.Content
 		if res.write {
-			switch c.ret {
-			case "minimal":
+			switch {
+			case c.ret == "minimal":
 				body = nil
-			case "OperationOutcome":
-				body = mustJSON(newOutcome([]Issue{{Severity: "information", Code: "informational", Diagnostics: res.message}}))
+			case c.ret == "OperationOutcome", c.ret == "" && len(res.issues) > 0:
+				// Without a return preference, a write the rules
+				// warned about answers with the warnings rather than
+				// the resource, so that they are not lost.
+				body = writeOutcome(res)
 			}
 		}
 	}

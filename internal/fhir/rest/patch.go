@@ -16,12 +16,14 @@ import (
 	"github.com/carnet-sante/carnet/internal/store"
 )
 
-// patchOp is one JSON Patch operation (RFC 6902).
+// patchOp is one JSON Patch operation (RFC 6902), or one FHIRPath Patch
+// operation (fhirPath set; see fhirpatch.go).
 type patchOp struct {
 	Op         string
 	Path, From string   // as written, for messages
 	path, from []string // decoded JSON Pointers (RFC 6901)
 	Value      any
+	fhirPath   *fhirPathOp
 }
 
 // parsePatch decodes a JSON Patch document.
@@ -123,8 +125,15 @@ func (h *Handler) patch(ctx context.Context, tx store.ResourceTx, c *call, at ti
 		return nil, fmt.Errorf("decoding %s/%s: %w", c.typ, id, err)
 	}
 	for i, op := range c.patch {
-		if doc, err = op.apply(doc); err != nil {
-			return nil, NewError(http.StatusUnprocessableEntity, "processing", "JSON Patch operation %d (%s %s): %v", i, op.Op, op.Path, err)
+		format := "JSON Patch"
+		if op.fhirPath != nil {
+			format = "FHIRPath Patch"
+			doc, err = op.fhirPath.apply(doc, c.typ, op.Value)
+		} else {
+			doc, err = op.apply(doc)
+		}
+		if err != nil {
+			return nil, NewError(http.StatusUnprocessableEntity, "processing", "%s operation %d (%s %s): %v", format, i, op.Op, op.Path, err)
 		}
 	}
 	res, _ := doc.(map[string]any)
@@ -139,14 +148,18 @@ func (h *Handler) patch(ctx context.Context, tx store.ResourceTx, c *call, at ti
 		e.Status = http.StatusUnprocessableEntity
 		return nil, prefixed(e, "the patched resource is invalid: ")
 	}
-	w, err := stage(c.typ, id, res, cur.Version+1, cur.Version, at, h.rewriterFor(ctx, tx, c))
-	if err != nil {
+	w, issues, skip, err := h.stage(ctx, tx, c, InteractionPatch, id, res, cur.Version+1, cur.Version, cur, at)
+	switch {
+	case err != nil:
 		return nil, err
+	case skip:
+		return &result{status: http.StatusOK, resource: cur, write: true, issues: issues,
+			message: "unchanged " + versionPath(cur) + ": the patched content equals the current version, no version was written"}, nil
 	}
 	if err := tx.Write(ctx, w); err != nil {
 		return nil, err
 	}
-	return &result{status: http.StatusOK, resource: &w.Resource, write: true, message: "patched " + versionPath(&w.Resource)}, nil
+	return &result{status: http.StatusOK, resource: &w.Resource, write: true, message: "patched " + versionPath(&w.Resource), issues: issues}, nil
 }
 
 // apply applies one operation to doc and returns the new document.

@@ -103,6 +103,11 @@ func (rw *rewriter) reference(ref string, path []string) (string, error) {
 	if id, ok := rw.ids[ref]; ok {
 		return id, nil
 	}
+	// A relative reference names the entry whose fullUrl is this
+	// server's URL of it (FHIR R4 bundle.html#references).
+	if id, ok := rw.ids[rw.base+"/"+ref]; ok && !strings.Contains(ref, ":") {
+		return id, nil
+	}
 	if rel, ok := strings.CutPrefix(ref, rw.base+"/"); ok {
 		if id, ok := rw.ids[ref]; ok {
 			return id, nil

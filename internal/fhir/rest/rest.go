@@ -44,6 +44,15 @@ type Options struct {
 	Log *slog.Logger
 	// Version is the software version the CapabilityStatement reports.
 	Version string
+	// Rules are the business rules on writes, by resource type, run in
+	// order (see Rule). Their warnings reach the client: in a batch or
+	// transaction, in the entry's response.outcome; for a single write,
+	// as the body, an OperationOutcome, unless the client asked for
+	// another with Prefer: return=representation or minimal.
+	Rules map[string][]Rule
+	// Preparers see each request that writes as a whole before its store
+	// transaction, in order (see Preparer).
+	Preparers []Preparer
 }
 
 // Handler serves the FHIR API. It is safe for concurrent use.

@@ -44,6 +44,9 @@ type call struct {
 	path  string
 	query url.Values
 	base  string // absolute base URL of the API
+	// fresh is the id a create outside a Bundle gives its resource when
+	// a Preparer chose it; "" for a new random id.
+	fresh string
 	// ifMatch is the version required by If-Match, 0 if none.
 	ifMatch     int64
 	ifNoneExist string

@@ -42,7 +42,11 @@ func (h *Handler) transaction(ctx context.Context, c *call, entries []*bundleEnt
 			written[key] = e.index
 		}
 	}
-	err := h.update(ctx, func(tx store.ResourceTx) error {
+	ctx, err := h.prepare(ctx, c, entries)
+	if err != nil {
+		return nil, err
+	}
+	err = h.update(ctx, func(tx store.ResourceTx) error {
 		return h.runTransaction(ctx, tx, c, entries, now())
 	})
 	if err != nil {
@@ -50,6 +54,7 @@ func (h *Handler) transaction(ctx context.Context, c *call, entries []*bundleEnt
 	}
 	out := newBundle("transaction-response")
 	for _, e := range entries {
+		e.res.issues = append(e.res.issues, e.prepared...)
 		out.Entry = append(out.Entry, responseEntry(e.call, e.res))
 	}
 	return &result{status: http.StatusOK, body: mustJSON(out)}, nil
@@ -60,7 +65,7 @@ func (h *Handler) runTransaction(ctx context.Context, tx store.ResourceTx, c *ca
 	ids := map[string]string{}
 	rw := h.rewriter(ctx, tx, c.base, ids)
 	for _, e := range entries {
-		e.res, e.target = nil, ""
+		e.res, e.target, e.cur = nil, "", nil
 		e.call.rw = rw
 		if e.original != nil {
 			e.call.resource = cloneJSON(e.original).(map[string]any)
@@ -116,6 +121,11 @@ func (h *Handler) runTransaction(ctx context.Context, tx store.ResourceTx, c *ca
 			if e.target, err = h.putTarget(ctx, tx, e.call, e.fresh); err != nil {
 				return err
 			}
+			// Read now, before any write is queued, so that the writes
+			// below are flushed together rather than one per read.
+			if e.cur, err = readCurrent(ctx, tx, e.call.typ, e.target); err != nil {
+				return err
+			}
 			if e.fullURL != "" {
 				ids[e.fullURL] = e.call.typ + "/" + e.target
 			}
@@ -131,7 +141,7 @@ func (h *Handler) runTransaction(ctx context.Context, tx store.ResourceTx, c *ca
 			if e.call.kind == kPatch {
 				e.res, err = h.patch(ctx, tx, e.call, at)
 			} else {
-				e.res, err = h.putVersion(ctx, tx, e.call, e.target, at)
+				e.res, err = h.putVersion(ctx, tx, e.call, e.target, e.cur, at)
 			}
 			return err
 		}},

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carnet-sante/carnet/internal/fhir/search"
-	"github.com/carnet-sante/carnet/internal/fhir/searchparam"
 	"github.com/carnet-sante/carnet/internal/fhir/validate"
 	"github.com/carnet-sante/carnet/internal/store"
 )
@@ -54,6 +52,8 @@ type result struct {
 	write bool
 	// message says what a write did, for Prefer: return=OperationOutcome.
 	message string
+	// issues are the warnings of the rules a write went through.
+	issues []Issue
 }
 
 // checkBody checks that the body of c is a valid resource of the type its
@@ -72,37 +72,27 @@ func checkBody(c *call) error {
 }
 
 // stage prepares version `version` of typ/id from a valid resource: sets
-// its id and meta, rewrites its references, extracts its search values
-// and patient key, and encodes it.
-func stage(typ, id string, res map[string]any, version, expect int64, at time.Time, rw *rewriter) (store.Write, error) {
-	res["id"] = id
-	meta, _ := res["meta"].(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
-		res["meta"] = meta
+// its id and meta, rewrites its references, runs the rules of its type
+// (see Rule), extracts its search values and patient key, and encodes it.
+// prev is the current version (nil if none or deleted); the issues are
+// the rules' warnings. When prev holds the same content (see unchanged),
+// skip is set and nothing is to be written.
+func (h *Handler) stage(ctx context.Context, tx store.ResourceTx, c *call, kind Interaction, id string, res map[string]any, version, expect int64, prev *store.Resource, at time.Time) (w store.Write, issues []Issue, skip bool, err error) {
+	rw := h.rewriterFor(ctx, tx, c)
+	if err := stamp(c.typ, id, res, version, at, rw); err != nil {
+		return w, nil, false, err
 	}
-	meta["versionId"] = strconv.FormatInt(version, 10)
-	meta["lastUpdated"] = at.Format(instant)
-	if err := rw.rewrite(typ, res); err != nil {
-		return store.Write{}, err
+	req := &WriteRequest{Interaction: kind, Type: c.typ, ID: id, Resource: res, Previous: prev, At: at, rw: rw}
+	if issues, err = h.applyRules(ctx, tx, req); err != nil {
+		return w, nil, false, err
 	}
-	index, err := searchparam.Extract(typ, res)
-	if err != nil {
-		return store.Write{}, NewError(http.StatusBadRequest, "value", "cannot index the %s: %v", typ, err)
+	if prev != nil && kind != InteractionCreate {
+		if skip, err = unchanged(prev, res); err != nil || skip {
+			return w, issues, skip, err
+		}
 	}
-	var key string
-	if refs := searchparam.PatientRefs(typ, res); len(refs) > 0 {
-		key = refs[0]
-	}
-	content, err := marshalResource(res)
-	if err != nil {
-		return store.Write{}, fmt.Errorf("encoding %s/%s: %w", typ, id, err)
-	}
-	return store.Write{
-		Resource:      store.Resource{Type: typ, ID: id, PatientKey: key, Version: version, LastUpdated: at, Content: content},
-		ExpectVersion: expect,
-		Index:         index,
-	}, nil
+	w, err = finish(c.typ, id, res, version, expect, at)
+	return w, issues, false, err
 }
 
 // create stores the body of c as a new resource; with If-None-Exist, it
@@ -117,7 +107,11 @@ func (h *Handler) create(ctx context.Context, tx store.ResourceTx, c *call, at t
 			return found, err
 		}
 	}
-	return h.createNew(ctx, tx, c, newID(), at)
+	id := c.fresh
+	if id == "" {
+		id = newID()
+	}
+	return h.createNew(ctx, tx, c, id, at)
 }
 
 // matchCreate resolves the If-None-Exist of a conditional create: the
@@ -141,14 +135,14 @@ func (h *Handler) matchCreate(ctx context.Context, rd reader, c *call) (*result,
 
 // createNew stores the checked body of c as typ/id, version 1.
 func (h *Handler) createNew(ctx context.Context, tx store.ResourceTx, c *call, id string, at time.Time) (*result, error) {
-	w, err := stage(c.typ, id, c.resource, 1, 0, at, h.rewriterFor(ctx, tx, c))
+	w, issues, _, err := h.stage(ctx, tx, c, InteractionCreate, id, c.resource, 1, 0, nil, at)
 	if err != nil {
 		return nil, err
 	}
 	if err := tx.Write(ctx, w); err != nil {
 		return nil, err
 	}
-	return &result{status: http.StatusCreated, resource: &w.Resource, write: true, message: "created " + versionPath(&w.Resource)}, nil
+	return &result{status: http.StatusCreated, resource: &w.Resource, write: true, message: "created " + versionPath(&w.Resource), issues: issues}, nil
 }
 
 // put stores the body of c as the next version of the resource its URL
@@ -161,7 +155,7 @@ func (h *Handler) put(ctx context.Context, tx store.ResourceTx, c *call, at time
 	if err != nil {
 		return nil, err
 	}
-	return h.putVersion(ctx, tx, c, id, at)
+	return h.putVersion(ctx, tx, c, id, nil, at)
 }
 
 // putTarget returns the id a PUT writes: the id of its URL, or for a
@@ -193,31 +187,61 @@ func (h *Handler) putTarget(ctx context.Context, rd reader, c *call, fresh strin
 }
 
 // putVersion writes the checked body of c as the next version of
-// c.typ/id, honouring If-Match.
-func (h *Handler) putVersion(ctx context.Context, tx store.ResourceTx, c *call, id string, at time.Time) (*result, error) {
-	cur, err := tx.Read(ctx, c.typ, id)
-	exists := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+// c.typ/id, honouring If-Match. cur is the current version when the
+// caller read it already (a transaction reads them all before writing,
+// so that its writes are flushed together), nil to read it here.
+func (h *Handler) putVersion(ctx context.Context, tx store.ResourceTx, c *call, id string, cur *current, at time.Time) (*result, error) {
+	if cur == nil {
+		var err error
+		if cur, err = readCurrent(ctx, tx, c.typ, id); err != nil {
+			return nil, err
+		}
 	}
-	if err := checkIfMatch(c, &cur, exists); err != nil {
+	if err := checkIfMatch(c, &cur.res, cur.exists); err != nil {
 		return nil, err
 	}
 	version, expect := int64(1), int64(0)
-	if exists {
-		version, expect = cur.Version+1, cur.Version
+	var prev *store.Resource
+	if cur.exists {
+		version, expect = cur.res.Version+1, cur.res.Version
+		if !cur.res.Deleted {
+			prev = &cur.res
+		}
 	}
-	w, err := stage(c.typ, id, c.resource, version, expect, at, h.rewriterFor(ctx, tx, c))
-	if err != nil {
+	w, issues, skip, err := h.stage(ctx, tx, c, InteractionUpdate, id, c.resource, version, expect, prev, at)
+	switch {
+	case err != nil:
 		return nil, err
+	case skip:
+		return &result{status: http.StatusOK, resource: prev, write: true, issues: issues,
+			message: "unchanged " + versionPath(prev) + ": the content equals the current version, no version was written"}, nil
 	}
 	if err := tx.Write(ctx, w); err != nil {
 		return nil, err
 	}
-	if !exists || cur.Deleted {
-		return &result{status: http.StatusCreated, resource: &w.Resource, write: true, message: "created " + versionPath(&w.Resource)}, nil
+	if prev == nil {
+		return &result{status: http.StatusCreated, resource: &w.Resource, write: true, message: "created " + versionPath(&w.Resource), issues: issues}, nil
 	}
-	return &result{status: http.StatusOK, resource: &w.Resource, write: true, message: "updated " + versionPath(&w.Resource)}, nil
+	return &result{status: http.StatusOK, resource: &w.Resource, write: true, message: "updated " + versionPath(&w.Resource), issues: issues}, nil
+}
+
+// current is what a write found of the resource it changes: its current
+// version (a deletion, possibly) when exists.
+type current struct {
+	res    store.Resource
+	exists bool
+}
+
+// readCurrent reads the current version of typ/id, if any.
+func readCurrent(ctx context.Context, rd reader, typ, id string) (*current, error) {
+	r, err := rd.Read(ctx, typ, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &current{res: store.Resource{Type: typ, ID: id}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &current{res: r, exists: true}, nil
 }
 
 // checkIfMatch fails with 412 when c has an If-Match other than the

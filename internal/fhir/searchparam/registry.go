@@ -181,6 +181,7 @@ func load(paramsGz, compartmentGz []byte) (*registryData, error) {
 	if err := gunzipJSON(compartmentGz, &comp); err != nil {
 		return nil, fmt.Errorf("patient compartment: %w", err)
 	}
+	addDocumentSharingCompartment(&comp)
 
 	// The compartment definition lists the R4 resource types, including
 	// those with no search parameter of their own (Binary…).
@@ -209,6 +210,7 @@ func load(paramsGz, compartmentGz []byte) (*registryData, error) {
 		codeByURL[sp.URL] = sp.Code
 		defs = append(defs, sp)
 	}
+	defs = append(defs, documentSharingDefinitions...)
 	for _, sp := range defs {
 		for _, base := range sp.Base {
 			if base == "Resource" || base == "DomainResource" {

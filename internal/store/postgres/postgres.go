@@ -131,6 +131,15 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	return v, wrap("schema version", err)
 }
 
+// Analyze refreshes the statistics the query planner chooses indexes by,
+// as after a bulk import, without waiting for autovacuum to do it (within a
+// minute or so). Until then, a search can pick an index that reads every
+// value of a parameter.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, "ANALYZE")
+	return wrap("analyze", err)
+}
+
 // Stats reports the pool. Waits counts acquisitions that found no idle
 // connection and had to wait for one to be released or opened.
 func (s *Store) Stats() store.PoolStats {

@@ -18,7 +18,7 @@ import (
 )
 
 var harness = storetest.Harness{
-	NewDatabase: func(t *testing.T) string { return testenv.PostgresURL(t) },
+	NewDatabase: func(t testing.TB) string { return testenv.PostgresURL(t) },
 	Open: func(ctx context.Context, url string) (store.Store, error) {
 		return postgres.Open(ctx, url)
 	},
@@ -27,6 +27,11 @@ var harness = storetest.Harness{
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, harness)
+}
+
+// BenchmarkResources: go test -run ^$ -bench Resources ./internal/store/postgres
+func BenchmarkResources(b *testing.B) {
+	storetest.Bench(b, harness)
 }
 
 // TestConformanceInSchema runs the suite as a role that may not create

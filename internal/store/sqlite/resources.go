@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,9 +32,32 @@ func (e engine) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	return tx{db{t}, t}, nil
 }
 
-// Insert uses multi-row INSERT … VALUES.
+// Insert uses multi-row INSERT … VALUES, with at most maxArgs arguments
+// per statement.
 func (engine) Insert(table string, cols []sqlstore.Column, rows []any) []sqlstore.Stmt {
-	return sqlstore.InsertValues(table, cols, rows, maxArgs)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	head := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES "
+	row := "(?" + strings.Repeat(", ?", len(cols)-1) + ")"
+	perStmt := max(1, maxArgs/len(cols)) * len(cols)
+	var stmts []sqlstore.Stmt
+	for start := 0; start < len(rows); start += perStmt {
+		args := rows[start:min(start+perStmt, len(rows))]
+		n := len(args) / len(cols)
+		var sql strings.Builder
+		sql.Grow(len(head) + n*(len(row)+2))
+		sql.WriteString(head)
+		for i := range n {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString(row)
+		}
+		stmts = append(stmts, sqlstore.Stmt{SQL: sql.String(), Args: args})
+	}
+	return stmts
 }
 
 // Conflict: with one writer, only a primary key violation can mean that
@@ -52,6 +77,7 @@ type conn interface {
 type db struct{ c conn }
 
 func (d db) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	query, args = positional(query, args)
 	r, err := d.c.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -64,7 +90,8 @@ func (d db) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows
 func (d db) Exec(ctx context.Context, stmts ...sqlstore.Stmt) ([]int64, error) {
 	affected := make([]int64, len(stmts))
 	for i, s := range stmts {
-		res, err := d.c.ExecContext(ctx, s.SQL, s.Args...)
+		query, args := positional(s.SQL, s.Args)
+		res, err := d.c.ExecContext(ctx, query, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -73,6 +100,34 @@ func (d db) Exec(ctx context.Context, stmts ...sqlstore.Stmt) ([]int64, error) {
 		}
 	}
 	return affected, nil
+}
+
+// positional rewrites the $n placeholders of a statement to anonymous ?,
+// with the arguments in the order the placeholders appear (repeated where
+// one appears several times). SQLite can bind $n, but looks each one up
+// by name in a list: binding is then quadratic in their number, seconds
+// for a multi-row statement. The shared SQL has no '$' in its literals.
+func positional(query string, args []any) (string, []any) {
+	i := strings.IndexByte(query, '$')
+	if i < 0 {
+		return query, args
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	ordered := make([]any, 0, len(args))
+	for ; i >= 0; i = strings.IndexByte(query, '$') {
+		j := i + 1
+		for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+			j++
+		}
+		n, _ := strconv.Atoi(query[i+1 : j])
+		b.WriteString(query[:i])
+		b.WriteByte('?')
+		ordered = append(ordered, args[n-1])
+		query = query[j:]
+	}
+	b.WriteString(query)
+	return b.String(), ordered
 }
 
 type rows struct{ *sql.Rows }

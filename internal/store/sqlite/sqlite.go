@@ -166,6 +166,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	return v, wrap("schema version", err)
 }
 
+// Analyze refreshes the statistics the query planner chooses indexes by,
+// as after a bulk import; SQLite never gathers them by itself.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.writer.ExecContext(ctx, "ANALYZE")
+	return wrap("analyze", err)
+}
+
 // Stats sums the writer and the read pool.
 func (s *Store) Stats() store.PoolStats {
 	w, r := s.writer.Stats(), s.reader.Stats()

@@ -11,14 +11,21 @@ import (
 	"github.com/carnet-sante/carnet/internal/store/storetest"
 )
 
+var harness = storetest.Harness{
+	NewDatabase: func(t testing.TB) string { return filepath.Join(t.TempDir(), "carnet.db") },
+	Open: func(ctx context.Context, path string) (store.Store, error) {
+		return Open(ctx, path)
+	},
+	Migrations: Migrations(),
+}
+
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Harness{
-		NewDatabase: func(t *testing.T) string { return filepath.Join(t.TempDir(), "carnet.db") },
-		Open: func(ctx context.Context, path string) (store.Store, error) {
-			return Open(ctx, path)
-		},
-		Migrations: Migrations(),
-	})
+	storetest.Run(t, harness)
+}
+
+// BenchmarkResources: go test -run ^$ -bench Resources ./internal/store/sqlite
+func BenchmarkResources(b *testing.B) {
+	storetest.Bench(b, harness)
 }
 
 // TestPragmas checks the settings durability and concurrency rest on.

@@ -19,8 +19,8 @@
 //	search_uri         (… uri)
 //
 // Every table is patient-scoped: its primary key starts with patient_key
-// (DESIGN.md §3). Statements use $n placeholders on both engines (modernc's
-// SQLite driver binds $n to the n-th argument).
+// (DESIGN.md §3). Statements use $n placeholders, bound to the n-th
+// argument; no string literal in them holds a '$'.
 package sqlstore
 
 import "context"
@@ -39,8 +39,8 @@ type Engine interface {
 type Dialect interface {
 	// Insert returns the statements that insert rows into table: len(rows)
 	// is a multiple of len(cols), one value per column, row after row.
-	// SQLite uses multi-row INSERT … VALUES (see InsertValues); PostgreSQL
-	// sends one array per column, whatever the number of rows.
+	// SQLite uses multi-row INSERT … VALUES; PostgreSQL sends one array per
+	// column, whatever the number of rows.
 	Insert(table string, cols []Column, rows []any) []Stmt
 	// Conflict reports whether err means that concurrent writers collided
 	// (a unique violation, a deadlock, a serialization failure): the store

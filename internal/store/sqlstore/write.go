@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/carnet-sante/carnet/internal/fhir/search"
@@ -340,39 +339,4 @@ func (t *writeTx) fail(op string, err error) error {
 		return fmt.Errorf("store: %s: another transaction wrote the same resources (%v): %w", op, err, store.ErrConflict)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
-}
-
-// InsertValues returns multi-row INSERT … VALUES statements for rows (see
-// Dialect.Insert), each with at most maxArgs arguments.
-func InsertValues(table string, cols []Column, rows []any, maxArgs int) []Stmt {
-	head := "INSERT INTO " + table + " ("
-	for i, c := range cols {
-		if i > 0 {
-			head += ", "
-		}
-		head += c.Name
-	}
-	head += ") VALUES "
-	perStmt := max(1, maxArgs/len(cols)) * len(cols)
-	var stmts []Stmt
-	for start := 0; start < len(rows); start += perStmt {
-		args := rows[start:min(start+perStmt, len(rows))]
-		sql := make([]byte, 0, len(head)+len(args)*6)
-		sql = append(sql, head...)
-		for i := range args {
-			switch {
-			case i == 0:
-				sql = append(sql, '(')
-			case i%len(cols) == 0:
-				sql = append(sql, "), ("...)
-			default:
-				sql = append(sql, ", "...)
-			}
-			sql = append(sql, '$')
-			sql = strconv.AppendInt(sql, int64(i+1), 10)
-		}
-		sql = append(sql, ')')
-		stmts = append(stmts, Stmt{string(sql), args})
-	}
-	return stmts
 }

@@ -34,6 +34,7 @@ var resourceTests = []Test{
 	{"Resources/TransactionOver", testTransactionOver},
 	{"Resources/History", testHistory},
 	{"Resources/PatientKeyMove", testPatientKeyMove},
+	{"Resources/Analyze", testAnalyze},
 }
 
 // baseTime is the LastUpdated of the first version the tests write.
@@ -50,11 +51,20 @@ func newWrite(t testing.TB, src string, version int64, lastUpdated time.Time) st
 	if err := d.Decode(&res); err != nil {
 		t.Fatalf("test resource %s: %v", src, err)
 	}
+	w, err := writeOf(res, []byte(src), version, lastUpdated)
+	if err != nil {
+		t.Fatalf("test resource %s: %v", src, err)
+	}
+	return w
+}
+
+// writeOf builds the write of a decoded resource whose JSON is content.
+func writeOf(res map[string]any, content []byte, version int64, lastUpdated time.Time) (store.Write, error) {
 	typ, _ := res["resourceType"].(string)
 	id, _ := res["id"].(string)
 	index, err := searchparam.Extract(typ, res)
 	if err != nil {
-		t.Fatalf("test resource %s: %v", src, err)
+		return store.Write{}, err
 	}
 	patientKey := ""
 	if refs := searchparam.PatientRefs(typ, res); len(refs) > 0 {
@@ -63,11 +73,11 @@ func newWrite(t testing.TB, src string, version int64, lastUpdated time.Time) st
 	return store.Write{
 		Resource: store.Resource{
 			Type: typ, ID: id, PatientKey: patientKey,
-			Version: version, LastUpdated: lastUpdated, Content: []byte(src),
+			Version: version, LastUpdated: lastUpdated, Content: content,
 		},
 		ExpectVersion: version - 1,
 		Index:         index,
-	}
+	}, nil
 }
 
 // deletion builds the write that deletes the current version of r.
@@ -628,5 +638,22 @@ func testPatientKeyMove(t *testing.T, h Harness) {
 	}
 	if history, _ := s.History(ctx, "Observation", "o1", time.Time{}, 0); len(history) != 4 || history[3].PatientKey != "a" {
 		t.Errorf("history after moving back: %d versions", len(history))
+	}
+}
+
+// testAnalyze checks that both engines can refresh their planner
+// statistics, as an import does after loading.
+func testAnalyze(t *testing.T, h Harness) {
+	s := h.openMigrated(t)
+	create(t, s, patientP1, patientP2)
+	a, ok := s.(interface{ Analyze(context.Context) error })
+	if !ok {
+		t.Fatalf("%s store has no Analyze method", s.Engine())
+	}
+	if err := a.Analyze(t.Context()); err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	if p := mustSearch(t, s, parse(t, "Patient", "name=dupre")); len(p.Resources) != 1 {
+		t.Errorf("after Analyze, name=dupre found %v", ids(p.Resources))
 	}
 }

@@ -550,16 +550,15 @@ func testPagingWhileWriting(t *testing.T, h Harness) {
 	}
 	write(t, s, ws...)
 
-	// The writer touches only pg-000 … pg-009 and new resources.
-	stop := make(chan struct{})
+	// The writer touches only pg-000 … pg-009 and new resources. It takes
+	// one step each time a page has been read, while the next one is read.
+	pageRead := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	var writeErr error
 	wg.Go(func() {
 		for i := 0; ; i++ {
-			select {
-			case <-stop:
+			if _, ok := <-pageRead; !ok {
 				return
-			default:
 			}
 			w := newWrite(t, patient(fmt.Sprintf("new-%04d", i), families[i%3], "1955"), 1, baseTime)
 			if err := writeAll(ctx, s, w); err != nil {
@@ -584,7 +583,7 @@ func testPagingWhileWriting(t *testing.T, h Harness) {
 		}
 	})
 	defer func() {
-		close(stop)
+		close(pageRead)
 		wg.Wait()
 		if writeErr != nil {
 			t.Errorf("writer: %v", writeErr)
@@ -598,6 +597,10 @@ func testPagingWhileWriting(t *testing.T, h Harness) {
 			p := mustSearch(t, s, q)
 			for _, r := range p.Resources {
 				seen[r.ID]++
+			}
+			select {
+			case pageRead <- struct{}{}:
+			default: // the writer is still busy with the previous step
 			}
 			if p.Next == nil {
 				break

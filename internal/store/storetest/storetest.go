@@ -25,7 +25,7 @@ import (
 type Harness struct {
 	// NewDatabase returns the address of a new, empty database: a file path
 	// for SQLite, a URL for PostgreSQL. Its cleanup is the harness's job.
-	NewDatabase func(t *testing.T) string
+	NewDatabase func(t testing.TB) string
 	// Open opens the database at addr, without migrating it. Opening the
 	// same address again must show what was committed before.
 	Open func(ctx context.Context, addr string) (store.Store, error)
@@ -48,6 +48,7 @@ func Run(t *testing.T, h Harness) {
 		keyTests,
 		resourceTests,
 		searchTests,
+		outboxTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.Name, func(t *testing.T) {
@@ -59,7 +60,7 @@ func Run(t *testing.T, h Harness) {
 }
 
 // openAt opens the database at addr and closes it when the test ends.
-func (h Harness) openAt(t *testing.T, addr string) store.Store {
+func (h Harness) openAt(t testing.TB, addr string) store.Store {
 	t.Helper()
 	s, err := h.Open(t.Context(), addr)
 	if err != nil {
@@ -70,7 +71,7 @@ func (h Harness) openAt(t *testing.T, addr string) store.Store {
 }
 
 // openMigrated opens a fresh, migrated database, closed when the test ends.
-func (h Harness) openMigrated(t *testing.T) store.Store {
+func (h Harness) openMigrated(t testing.TB) store.Store {
 	t.Helper()
 	s := h.openAt(t, h.NewDatabase(t))
 	if err := s.Migrate(t.Context()); err != nil {
