@@ -103,7 +103,9 @@ func load(t *testing.T, base string, files []string) *world {
 		}
 		var reply struct {
 			Type  string
-			Entry []struct{ Response struct{ Status, Location string } }
+			Entry []struct {
+				Response struct{ Status, Location string }
+			}
 		}
 		err = json.NewDecoder(resp.Body).Decode(&reply)
 		resp.Body.Close()
