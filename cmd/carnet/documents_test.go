@@ -242,3 +242,31 @@ func randomUUID() string {
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// TestDemoDocuments: `serve --demo` deposits a few hundred PDF and CDA
+// documents across the demo patients, readable, and a restart deposits
+// nothing new.
+func TestDemoDocuments(t *testing.T) {
+	data := t.TempDir()
+	count := func(srv *clitest.Server, query string) int {
+		code, body := srv.Get(t, "/fhir/DocumentReference?_summary=count&"+query)
+		var b struct{ Total int }
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &b) != nil {
+			t.Fatalf("count %s: %d %s", query, code, body)
+		}
+		return b.Total
+	}
+	srv := clitest.Serve(t, nil, "--data", data, "--demo")
+	total, cda, pdf := count(srv, ""), count(srv, "format=urn:asip:ci-sis:2010"), count(srv, "format=urn:ihe:iti:xds-sd:pdf:2008")
+	if total < 200 || cda == 0 || pdf == 0 || cda+pdf != total {
+		t.Errorf("%d documents: %d CDA, %d PDF; want a few hundred of both", total, cda, pdf)
+	}
+	for _, id := range searchIDs(t, srv, "DocumentReference?_count=5") {
+		retrieve(t, srv, id)
+	}
+	srv.Stop(t)
+	srv = clitest.Serve(t, nil, "--data", data, "--demo")
+	if again := count(srv, ""); again != total {
+		t.Errorf("after a restart, %d documents, not %d", again, total)
+	}
+}

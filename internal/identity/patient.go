@@ -22,6 +22,9 @@ type insIdentifier struct {
 	path, system, value, use string
 }
 
+// BeforeWrite checks, in order, the record status, the INS identifiers,
+// the identity status, that each INS in use is the patient's alone, then
+// maintains the duplicate key and flags.
 func (p *patientRule) BeforeWrite(ctx context.Context, tx store.ResourceTx, w *rest.WriteRequest) ([]rest.Issue, error) {
 	res := w.Resource
 	var prev map[string]any

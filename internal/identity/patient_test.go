@@ -176,6 +176,20 @@ func TestPossibleDuplicates(t *testing.T) {
 		if id, _ := ins.FromPatient(r.json); hasAttr(id.Attributes, ins.AttrDuplicate) || tagCode(r.json, identity.TagDuplicate.System) != "" {
 			t.Errorf("corrected Patient still flagged: %s", r.body)
 		}
+		// Two new duplicates in one transaction: both flagged.
+		twin := person{birthName: "ROUX", given: "Jade", birthDate: "2001-02-03", sex: ins.SexFemale, birthplace: "35238"}
+		b1 := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+			map[string]any{"resource": twin.with(func(p *person) { p.id = "t1" }).patient(), "request": map[string]any{"method": "PUT", "url": "Patient/t1"}},
+			map[string]any{"resource": twin.with(func(p *person) { p.id = "t2" }).patient(), "request": map[string]any{"method": "PUT", "url": "Patient/t2"}},
+		}}
+		c.do(http.MethodPost, "", b1).must(t, http.StatusOK)
+		for _, id := range []string{"t1", "t2"} {
+			got := c.do(http.MethodGet, "Patient/"+id, nil).must(t, http.StatusOK)
+			if tagCode(got.json, identity.TagDuplicate.System) != "DOUB" {
+				t.Errorf("Patient/%s of the transaction not flagged: %s", id, got.body)
+			}
+		}
+
 		// A rerun of the same write changes nothing.
 		p := base.with(func(p *person) { p.id = "a" }).patient()
 		setAttr(p, ins.AttrDuplicate)

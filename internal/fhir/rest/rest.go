@@ -6,7 +6,9 @@
 // again. Every error is an OperationOutcome with the status the
 // specification asks for, naming the parameter or element at fault; an
 // input the client controls never causes a 500. Every read path goes
-// through the Guard, where the access decision plugs in.
+// through the Guard, where the access decision plugs in; every create,
+// update and patch through the Rules of its resource type, where business
+// rules plug in (rules.go).
 package rest
 
 import (
