@@ -67,7 +67,7 @@ func (b *bench) build(ctx context.Context) (Result, error) {
 	var errOnce sync.Once
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	const makers = 8
+	const makers = 32
 	for m := range makers {
 		gen.Go(func() {
 			r := rand.New(rand.NewPCG(b.opt.Seed, uint64(m)+100))
@@ -110,8 +110,12 @@ func (b *bench) build(ctx context.Context) (Result, error) {
 			select {
 			case <-t.C:
 				n := done.Load()
+				if n == 0 {
+					b.progress("scale: putting the first documents into the vault")
+					continue
+				}
 				rate := float64(n) / time.Since(start).Seconds()
-				eta := time.Duration(float64(int64(patients*docsPerPatient)-n)/max(rate, 1)) * time.Second
+				eta := time.Duration(float64(int64(patients*docsPerPatient)-n)/rate) * time.Second
 				b.progress("scale: %d of %d documents stored, %.0f documents/s, about %s left", n, patients*docsPerPatient, rate, eta.Round(time.Second))
 			case <-stopTick:
 				return

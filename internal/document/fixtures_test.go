@@ -185,6 +185,7 @@ func TestFixtureComprehensive(t *testing.T) {
 			{"PDSm_DocumentReference_period-end": {"2025-04-25"}},
 			{"format": {"urn:ihe:lab:xd-lab:2008"}},
 			{"patient": {"Patient/fr-patient-123"}, "type": {"34133-9"}},
+			{"author": {"PractitionerRole/practitionerrole-example"}},
 		} {
 			if got := e.search(t, "DocumentReference", q); !slices.Equal(got, []string{docID}) {
 				t.Errorf("DocumentReference?%s found %v", q.Encode(), got)

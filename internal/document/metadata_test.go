@@ -84,6 +84,11 @@ func TestMetadataUpdate(t *testing.T) {
 		if found := e.search(t, "DocumentReference", url.Values{"status": {"entered-in-error"}}); !slices.Equal(found, []string{id}) {
 			t.Errorf("status=entered-in-error found %v", found)
 		}
+		// A document is withdrawn, not deleted.
+		e.do(http.MethodDelete, "DocumentReference/"+id, nil).outcome(t, http.StatusMethodNotAllowed, "status entered-in-error")
+		binary := str(e.do(http.MethodGet, "DocumentReference/"+id, nil).json, "content.0.attachment.url")
+		e.do(http.MethodDelete, binary, nil).outcome(t, http.StatusMethodNotAllowed, "is not deleted")
+		e.do(http.MethodGet, binary, nil).must(t, http.StatusOK)
 		// PUT is a metadata update too, and cannot create a document.
 		e.do(http.MethodPut, "DocumentReference/new-one", doc{master: masterFor("put"), subject: "Patient/x"}.documentReference("Binary/x")).outcome(t, 422)
 

@@ -64,6 +64,11 @@ func (s *Service) Prepare(ctx context.Context, r *rest.PrepareRequest) (context.
 	var docs, lists []*rest.PrepareEntry
 	for _, e := range r.Entries {
 		switch {
+		case e.Method == http.MethodDelete && (e.Type == "DocumentReference" || e.Type == "Binary"):
+			rep := &report{prefix: prefixOf(r, e)}
+			rep.fail(http.StatusMethodNotAllowed, "business-rule", e.Type,
+				"a deposited document is not deleted: withdraw it by a metadata update of its DocumentReference (status entered-in-error), which keeps what was shared and when")
+			return ctx, rep.err()
 		case e.Type == "DocumentReference" && e.Method == http.MethodPost:
 			docs = append(docs, e)
 		case e.Type == "DocumentReference" && e.Method == http.MethodPut && e.ID != "":
@@ -282,7 +287,10 @@ func (s *Service) existing(ctx context.Context, d *pending) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("decoding DocumentReference/%s: %w", id, err)
 	}
-	oldAtt := object(objects(res, "content")[0].m, "attachment")
+	var oldAtt map[string]any
+	if contents := objects(res, "content"); len(contents) > 0 {
+		oldAtt = object(contents[0].m, "attachment")
+	}
 	if str(oldAtt, "hash") != str(d.att, "hash") || fmt.Sprint(oldAtt["size"]) != fmt.Sprint(d.att["size"]) {
 		d.rep.fail(http.StatusConflict, "duplicate", expr, "a document with this unique id and other bytes is deposited already, as DocumentReference/%s (XDSNonIdenticalHash): a new document needs a new unique id", id)
 		return "", nil

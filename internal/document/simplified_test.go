@@ -52,7 +52,8 @@ func TestSimplifiedPublish(t *testing.T) {
 			t.Errorf("derived SubmissionSet: %s", set.body)
 		}
 		events, _ := e.store.Events(t.Context(), time.Time{}, 10)
-		if len(events) != 1 || events[0].Type != document.EventDeposited || events[0].Subject != "DocumentReference/"+id || events[0].PatientKey != strings.TrimPrefix(patient, "Patient/") {
+		if len(events) != 1 || events[0].Type != document.EventDeposited || events[0].Subject != "DocumentReference/"+id ||
+			events[0].PatientKey != strings.TrimPrefix(patient, "Patient/") || time.Since(events[0].Time) > time.Minute {
 			t.Errorf("outbox: %+v", events)
 		}
 

@@ -28,10 +28,8 @@ func (s *Resources) Read(ctx context.Context, typ, id string) (store.Resource, e
 
 // ReadVersion returns one version of a resource.
 func (s *Resources) ReadVersion(ctx context.Context, typ, id string, version int64) (store.Resource, error) {
-	rs, err := queryResources(ctx, s.e.Reader(), `
-		SELECT patient_key, type, id, version, last_updated, deleted, content
-		FROM resource_versions
-		WHERE type = $1 AND id = $2 AND version = $3`,
+	rs, err := queryResources(ctx, s.e.Reader(), selectVersions+`
+		WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
 		typ, id, version)
 	if err != nil {
 		return store.Resource{}, fmt.Errorf("store: read %s/%s version %d: %w", typ, id, version, err)
@@ -47,24 +45,22 @@ func (s *Resources) History(ctx context.Context, typ, id string, since time.Time
 	if typ == "" {
 		return nil, errors.New("store: history: no resource type")
 	}
-	sql := `
-		SELECT patient_key, type, id, version, last_updated, deleted, content
-		FROM resource_versions
-		WHERE type = $1`
-	args := []any{typ}
-	if id != "" {
-		args = append(args, id)
-		sql += ` AND id = $2`
+	var sql, order string
+	var args []any
+	if id != "" { // through the current row, which knows the patient key
+		sql, order, args = selectVersions+`
+		WHERE r.type = $1 AND r.id = $2`, ` ORDER BY v.version DESC`, []any{typ, id}
+	} else {
+		sql, order, args = `
+		SELECT v.patient_key, v.type, v.id, v.version, v.last_updated, v.deleted, v.content
+		FROM resource_versions v
+		WHERE v.type = $1`, ` ORDER BY v.last_updated DESC, v.id, v.version DESC`, []any{typ}
 	}
 	if !since.IsZero() {
 		args = append(args, since.UnixMicro())
-		sql += fmt.Sprintf(` AND last_updated >= $%d`, len(args))
+		sql += fmt.Sprintf(` AND v.last_updated >= $%d`, len(args))
 	}
-	if id != "" {
-		sql += ` ORDER BY version DESC`
-	} else {
-		sql += ` ORDER BY last_updated DESC, id, version DESC`
-	}
+	sql += order
 	if count > 0 {
 		args = append(args, int64(count))
 		sql += fmt.Sprintf(` LIMIT $%d`, len(args))
@@ -88,6 +84,14 @@ const selectCurrent = `
 	FROM resources r
 	JOIN resource_versions v
 	  ON v.patient_key = r.patient_key AND v.type = r.type AND v.id = r.id AND v.version = r.version`
+
+// selectVersions selects the versions of resources r, with their content:
+// the columns scanResource reads. Every version of a resource is filed
+// under the patient key of its current row.
+const selectVersions = `
+	SELECT v.patient_key, v.type, v.id, v.version, v.last_updated, v.deleted, v.content
+	FROM resources r
+	JOIN resource_versions v ON v.patient_key = r.patient_key AND v.type = r.type AND v.id = r.id`
 
 // readCurrent reads the current version of a resource. The query knows no
 // patient key: it goes through the (type, id) index.

@@ -19,7 +19,8 @@ import (
 
 // Bench runs the resource store's benchmarks against the engine of h:
 //
-//	Ingest/synthea/batch=100  the Synthea fixtures, 100 resources per transaction (group commit)
+//	Ingest/synthea/batch=500  the Synthea fixtures, 500 resources per transaction (group commit)
+//	Ingest/synthea/batch=100  100 per transaction
 //	Ingest/synthea/batch=1    one resource per transaction
 //	Ingest/wide/batch=100     an Observation with about 30 index rows
 //	Search/…                  typical reads on ten copies of the Synthea population
@@ -28,6 +29,7 @@ import (
 // one search (ns/op). The fixtures come from ../shared (see syntheaDir).
 func Bench(b *testing.B, h Harness) {
 	synthea := syntheaWrites(b)
+	b.Run("Ingest/synthea/batch=500", func(b *testing.B) { benchIngest(b, h, synthea, 500) })
 	b.Run("Ingest/synthea/batch=100", func(b *testing.B) { benchIngest(b, h, synthea, 100) })
 	b.Run("Ingest/synthea/batch=1", func(b *testing.B) { benchIngest(b, h, synthea, 1) })
 	b.Run("Ingest/wide/batch=100", func(b *testing.B) {

@@ -33,6 +33,7 @@ CREATE TABLE resources (
 CREATE INDEX resources_by_id ON resources (type, id);
 CREATE INDEX resources_by_time ON resources (type, last_updated);
 
+-- Reached by patient key from the current row (see the SQLite migration).
 CREATE TABLE resource_versions (
     patient_key  text COLLATE "C" NOT NULL,
     type         text COLLATE "C" NOT NULL,
@@ -44,7 +45,6 @@ CREATE TABLE resource_versions (
     PRIMARY KEY (patient_key, type, id, version)
 ) PARTITION BY HASH (patient_key);
 
-CREATE INDEX resource_versions_by_id ON resource_versions (type, id, version);
 CREATE INDEX resource_versions_by_time ON resource_versions (type, last_updated);
 
 CREATE TABLE search_string (

@@ -28,7 +28,10 @@ CREATE INDEX resources_by_id ON resources (type, id);
 CREATE INDEX resources_by_time ON resources (type, last_updated);
 
 -- Every version, with its content as the client sent it (the resource
--- JSON), kept once. A rowid table: the rows are large.
+-- JSON), kept once. A rowid table: the rows are large. All the versions of
+-- a resource are under the patient key of its current row (a move takes
+-- them along), so reads of one resource's versions go through resources
+-- and need no (type, id) index here.
 CREATE TABLE resource_versions (
     patient_key  TEXT    NOT NULL,
     type         TEXT    NOT NULL,
@@ -40,7 +43,6 @@ CREATE TABLE resource_versions (
     PRIMARY KEY (patient_key, type, id, version)
 ) STRICT;
 
-CREATE INDEX resource_versions_by_id ON resource_versions (type, id, version);
 CREATE INDEX resource_versions_by_time ON resource_versions (type, last_updated);
 
 -- The search index: one row per value of a search parameter in the current
