@@ -21,8 +21,12 @@ func TestCodes(t *testing.T) {
 		}{
 			{"type", func(dr map[string]any) { dr["type"] = coded(loinc, "99999-9") }, 200, "DocumentReference.type: http://loinc.org|99999-9 is not in JDV_J07-XdsTypeCode-CISIS (preferred binding)"},
 			{"category", func(dr map[string]any) { dr["category"] = []any{coded("urn:oid:1.2.3", "10")} }, 200, "DocumentReference.category[0]: urn:oid:1.2.3|10 is not in JDV_J06"},
-			{"practice setting", func(dr map[string]any) { at(dr, "context").(map[string]any)["practiceSetting"] = coded(settingSys, "PLAGE") }, 200, "DocumentReference.context.practiceSetting"},
-			{"facility type", func(dr map[string]any) { at(dr, "context").(map[string]any)["facilityType"] = coded(sectorSystem, "SA99") }, 200, "DocumentReference.context.facilityType"},
+			{"practice setting", func(dr map[string]any) {
+				at(dr, "context").(map[string]any)["practiceSetting"] = coded(settingSys, "PLAGE")
+			}, 200, "DocumentReference.context.practiceSetting"},
+			{"facility type", func(dr map[string]any) {
+				at(dr, "context").(map[string]any)["facilityType"] = coded(sectorSystem, "SA99")
+			}, 200, "DocumentReference.context.facilityType"},
 			{"format", func(dr map[string]any) {
 				dr["content"].([]any)[0].(map[string]any)["format"] = map[string]any{"system": "urn:oid:9.9", "code": "x"}
 			}, 200, "DocumentReference.content[0].format: urn:oid:9.9|x is not in JDV_J10"},

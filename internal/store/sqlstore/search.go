@@ -226,7 +226,7 @@ func (c *compiler) value(t *indexTable, x string, cl search.Clause, v search.Val
 		case "":
 			return c.startsWith(col("norm"), searchparam.NormalizeString(v.Text)), nil
 		case "exact": // norm too, so that the index serves it
-			return fmt.Sprintf("%s = %s AND %s = %s",
+			return fmt.Sprintf("(%s = %s AND %s = %s)",
 				col("norm"), c.arg(searchparam.NormalizeString(v.Text)), col("text"), c.arg(v.Text)), nil
 		case "contains":
 			return fmt.Sprintf(`%s LIKE %s ESCAPE '\'`, col("norm"), c.arg("%"+escapeLike(searchparam.NormalizeString(v.Text))+"%")), nil
@@ -266,7 +266,7 @@ func (c *compiler) value(t *indexTable, x string, cl search.Clause, v search.Val
 // range ends at prefix followed by U+10FFFF, the last code point: only a
 // string continuing with that noncharacter would be missed.
 func (c *compiler) startsWith(col, prefix string) string {
-	return fmt.Sprintf("%s >= %s AND %s < %s", col, c.arg(prefix), col, c.arg(prefix+"\U0010FFFF"))
+	return fmt.Sprintf("(%s >= %s AND %s < %s)", col, c.arg(prefix), col, c.arg(prefix+"\U0010FFFF"))
 }
 
 // escapeLike escapes the wildcards of LIKE (with ESCAPE '\').
