@@ -25,10 +25,14 @@ type compiler struct {
 	restrict    *search.Restriction
 	patientsIn  string // the placeholders of Restriction.Patients, once bound
 	restricting bool   // compiling the restriction's own clauses
+
+	// fixed holds the scopes (by alias) whose type and patient key an IN
+	// subquery of their conditions already fixes: see matches.
+	fixed map[string]bool
 }
 
 func newCompiler(q *search.Query) *compiler {
-	return &compiler{now: time.Now(), restrict: q.Restrict}
+	return &compiler{now: time.Now(), restrict: q.Restrict, fixed: map[string]bool{}}
 }
 
 // arg binds a value and returns its placeholder.
@@ -59,28 +63,37 @@ func sqlf(tmpl string, pairs ...string) string {
 	return tmpl
 }
 
-// scope is a row of the resources table the compiler writes conditions on:
-// its alias, and the placeholders of its type and patient key when the
-// query fixes them ("" when it does not). The compiler repeats those inside
-// the index subqueries, so that they use the indexes and, on a sharded
+// scope is the resource the compiler writes conditions on: the alias of
+// its row, and the placeholders of its type and patient key when the query
+// fixes them ("" when it does not). The compiler repeats those inside the
+// index subqueries, so that they use the indexes and, on a sharded
 // database, stay on one patient's shard.
+//
+// The row is of the resources table, or, for the sources of _has, of
+// search_reference: an index row stands for the current version of a live
+// resource and has its key, but not its last_updated.
 type scope struct {
 	r, typ, patient string
+	indexRow        bool
 }
 
 // matches returns the WHERE clause of the resources (alias r) a query
 // matches: the page, and its total, select from it.
+//
+// The type and the patient key the query fixes are tested on r only when
+// no IN subquery already fixes them: SQLite then drives the search by r's
+// whole primary key from that subquery and reads it once, where the extra
+// test makes it read it a second time, as a filter (a third slower).
+// PostgreSQL infers them either way.
 func (c *compiler) matches(q *search.Query) (string, error) {
 	s := scope{r: "r"}
-	conds := []string{"NOT r.deleted"}
 	if q.Type != "" {
 		s.typ = c.arg(q.Type)
-		conds = append(conds, "r.type = "+s.typ)
 	}
 	if q.Compartment != "" {
 		s.patient = c.arg(q.Compartment)
-		conds = append(conds, "r.patient_key = "+s.patient)
 	}
+	var conds []string
 	for _, cl := range q.Where {
 		cond, err := c.clause(s, cl)
 		if err != nil {
@@ -93,6 +106,15 @@ func (c *compiler) matches(q *search.Query) (string, error) {
 		return "", err
 	}
 	conds = append(conds, restrict...)
+	if !c.fixed[s.r] {
+		if s.patient != "" {
+			conds = append([]string{"r.patient_key = " + s.patient}, conds...)
+		}
+		if s.typ != "" {
+			conds = append([]string{"r.type = " + s.typ}, conds...)
+		}
+	}
+	conds = append([]string{"NOT r.deleted"}, conds...)
 	return "WHERE " + strings.Join(conds, "\n  AND "), nil
 }
 
@@ -204,6 +226,7 @@ func (c *compiler) indexed(s scope, t *indexTable, x, param, cond string, negate
 	if s.typ != "" {
 		where = append([]string{x + ".type = " + s.typ}, where...)
 	}
+	c.fixed[s.r] = true
 	return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (SELECT {x}.patient_key, {x}.type, {x}.id FROM {t} {x} WHERE {where})`,
 		"t", t.name, "x", x, "r", s.r, "where", strings.Join(where, " AND "))
 }
@@ -478,6 +501,12 @@ func (c *compiler) ids(s scope, cl search.Clause) (string, error) {
 // lastUpdated matches _lastUpdated on the resources table: an instant, the
 // range of one microsecond.
 func (c *compiler) lastUpdated(s scope, cl search.Clause) (string, error) {
+	if s.indexRow {
+		u := c.alias("u")
+		cond, err := c.lastUpdated(scope{r: u}, cl)
+		return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (SELECT {u}.patient_key, {u}.type, {u}.id FROM resources {u} WHERE {cond})`,
+			"r", s.r, "u", u, "cond", cond), err
+	}
 	switch cl.Modifier {
 	case "missing":
 		missing, err := missingValue(cl)
@@ -531,6 +560,7 @@ func (c *compiler) chain(s scope, cl search.Clause) (string, error) {
 	}
 	where = append(where, x+".param = "+c.arg(cl.Param), x+".ref_type = "+target.typ, "NOT "+t+".deleted", inner)
 	where = append(where, restrict...)
+	c.fixed[s.r] = true
 	return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (
     SELECT {x}.patient_key, {x}.type, {x}.id
     FROM search_reference {x}
@@ -541,10 +571,11 @@ func (c *compiler) chain(s scope, cl search.Clause) (string, error) {
 
 // has matches the resources that a resource of h.Type points to through
 // its reference parameter h.Ref, when that resource matches h.Clause
-// (_has:Observation:patient:code=…).
+// (_has:Observation:patient:code=…). The conditions on the referring
+// resource apply to its reference row, which stands for it.
 func (c *compiler) has(s scope, h *search.Has) (string, error) {
-	x, src := c.alias("x"), c.alias("s")
-	source := scope{r: src, typ: c.arg(h.Type)}
+	x := c.alias("x")
+	source := scope{r: x, typ: c.arg(h.Type), indexRow: true}
 	inner, err := c.clause(source, h.Clause)
 	if err != nil {
 		return "", fmt.Errorf("_has:%s:%s:%w", h.Type, h.Ref, err)
@@ -557,12 +588,11 @@ func (c *compiler) has(s scope, h *search.Has) (string, error) {
 	if s.typ != "" {
 		where = append(where, x+".ref_type = "+s.typ)
 	}
-	where = append(where, "NOT "+src+".deleted", inner)
+	where = append(where, inner)
 	where = append(where, restrict...)
 	return sqlf(`({r}.type, {r}.id) IN (
     SELECT {x}.ref_type, {x}.ref_id
     FROM search_reference {x}
-    JOIN resources {s} ON {s}.patient_key = {x}.patient_key AND {s}.type = {x}.type AND {s}.id = {x}.id
     WHERE {where})`,
-		"r", s.r, "x", x, "s", src, "where", strings.Join(where, "\n      AND ")), nil
+		"r", s.r, "x", x, "where", strings.Join(where, "\n      AND ")), nil
 }

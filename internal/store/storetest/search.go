@@ -267,6 +267,9 @@ func testSearchMatches(t *testing.T, h Harness) {
 		{"Patient", "_has:Observation:patient:code=nothing", list("")},
 		{"Patient", "_has:Observation:patient:code=8302-2&gender=female", list("Patient/p1")},
 		{"Practitioner", "_has:Observation:performer:status=final", list("Practitioner/pr1")},
+		{"Patient", "_has:Observation:patient:_id=o3", list("Patient/p2")},
+		{"Patient", "_has:Observation:patient:_lastUpdated=2024-01-01", list("Patient/p1 Patient/p2")},
+		{"Patient", "_has:Observation:patient:_lastUpdated=lt2023", list("")},
 	} {
 		t.Run(tc.typ+"?"+tc.query, func(t *testing.T) {
 			q := parse(t, tc.typ, tc.query)
