@@ -46,6 +46,10 @@ CREATE TABLE resource_versions (
 ) PARTITION BY HASH (patient_key);
 
 CREATE INDEX resource_versions_by_time ON resource_versions (type, last_updated);
+-- Without statistics, planners read the type-wide (type, last_updated)
+-- index to join a resource to its current version, scanning every version
+-- of the type on each read; this index keeps reads by (type, id) a lookup.
+CREATE INDEX resource_versions_by_id ON resource_versions (type, id, version);
 
 CREATE TABLE search_string (
     patient_key text COLLATE "C" NOT NULL,

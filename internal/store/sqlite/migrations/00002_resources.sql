@@ -30,8 +30,7 @@ CREATE INDEX resources_by_time ON resources (type, last_updated);
 -- Every version, with its content as the client sent it (the resource
 -- JSON), kept once. A rowid table: the rows are large. All the versions of
 -- a resource are under the patient key of its current row (a move takes
--- them along), so reads of one resource's versions go through resources
--- and need no (type, id) index here.
+-- them along), so reads of one resource's versions go through resources.
 CREATE TABLE resource_versions (
     patient_key  TEXT    NOT NULL,
     type         TEXT    NOT NULL,
@@ -44,6 +43,10 @@ CREATE TABLE resource_versions (
 ) STRICT;
 
 CREATE INDEX resource_versions_by_time ON resource_versions (type, last_updated);
+-- Without statistics, planners read the type-wide (type, last_updated)
+-- index to join a resource to its current version, scanning every version
+-- of the type on each read; this index keeps reads by (type, id) a lookup.
+CREATE INDEX resource_versions_by_id ON resource_versions (type, id, version);
 
 -- The search index: one row per value of a search parameter in the current
 -- version of a resource (none for a deleted one). ord is the value's
