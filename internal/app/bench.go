@@ -81,10 +81,15 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opt.Executable = exe
 
-	results, err := bench.Run(ctx, opt)
+	// JSON lines go out as each scenario ends, so that a long run's
+	// results are there before its throwaway data are removed.
+	var writeErr error
 	if asJSON {
-		err = errors.Join(err, bench.WriteJSON(stdout, results))
-	} else {
+		opt.Report = func(r bench.Result) { writeErr = errors.Join(writeErr, bench.WriteJSON(stdout, []bench.Result{r})) }
+	}
+	results, err := bench.Run(ctx, opt)
+	err = errors.Join(err, writeErr)
+	if !asJSON {
 		err = errors.Join(err, bench.WriteTable(stdout, results))
 	}
 	if err != nil {

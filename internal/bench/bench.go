@@ -87,6 +87,9 @@ type Options struct {
 	Open OpenFunc
 	// Progress receives progress lines (stderr).
 	Progress io.Writer
+	// Report, if set, receives each result as soon as its scenario ends,
+	// before the (possibly long) removal of the throwaway data.
+	Report func(Result)
 }
 
 // Stores are the stores of a carnet instance, opened in this process.
@@ -118,7 +121,7 @@ func Run(ctx context.Context, opt Options) (results []Result, err error) {
 		if err != nil {
 			return nil, err
 		}
-		results = append(results, r)
+		results = append(results, b.report(r))
 	}
 	if err := b.startServer(ctx); err != nil {
 		return nil, err
@@ -136,7 +139,7 @@ func Run(ctx context.Context, opt Options) (results []Result, err error) {
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", name, err)
 		}
-		results = append(results, r)
+		results = append(results, b.report(r))
 	}
 	return results, nil
 }
@@ -227,6 +230,14 @@ func (b *bench) startServer(ctx context.Context) error {
 	return nil
 }
 
+// report hands r to Options.Report and returns it.
+func (b *bench) report(r Result) Result {
+	if b.opt.Report != nil {
+		b.opt.Report(r)
+	}
+	return r
+}
+
 func (b *bench) close() error {
 	var errs []error
 	if b.srv != nil {
@@ -236,6 +247,7 @@ func (b *bench) close() error {
 		errs = append(errs, b.cluster.Close())
 	}
 	if b.tmp != "" {
+		b.progress("removing the throwaway data in %s", b.tmp)
 		errs = append(errs, os.RemoveAll(b.tmp))
 	}
 	return errors.Join(errs...)
