@@ -21,31 +21,11 @@ import (
 	"github.com/carnet-sante/carnet/internal/dirimport"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/identity"
-	"github.com/carnet-sante/carnet/internal/store"
-	"github.com/carnet-sante/carnet/internal/store/postgres"
-	"github.com/carnet-sante/carnet/internal/store/sqlite"
+	"github.com/carnet-sante/carnet/internal/store/enginetest"
 	"github.com/carnet-sante/carnet/internal/testenv"
 )
 
-var engines = []struct {
-	name string
-	open func(t testing.TB) store.Store
-}{
-	{"sqlite", func(t testing.TB) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "carnet.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-	{"postgres", func(t testing.TB) store.Store {
-		s, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-}
+var engines = enginetest.Engines
 
 // inProcess serves requests with a handler, as `carnet import` does
 // without --url.
@@ -94,9 +74,9 @@ func TestImportGenerated(t *testing.T) {
 	}
 	resources := gen.Practitioners + gen.Roles + gen.Organizations
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			s := e.open(t)
+			s := e.Open(t)
 			defer s.Close()
 			if err := s.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
@@ -130,7 +110,7 @@ func TestImportGenerated(t *testing.T) {
 			}
 
 			sum, peak := run()
-			t.Logf("%s: first import of %d rows: %.0f rows/s, peak heap %d MiB (%s)", e.name, sum.Rows, sum.RowsPerSecond(), peak>>20, sum.Elapsed.Round(time.Millisecond))
+			t.Logf("%s: first import of %d rows: %.0f rows/s, peak heap %d MiB (%s)", e.Name, sum.Rows, sum.RowsPerSecond(), peak>>20, sum.Elapsed.Round(time.Millisecond))
 			if sum.Rows != n || sum.Rejected != gen.Invalid || sum.Refused != 0 || sum.Warnings != 0 {
 				t.Errorf("summary %+v; want %d rows, %d rejected", *sum, n, gen.Invalid)
 			}
@@ -148,7 +128,7 @@ func TestImportGenerated(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 			rejected = nil
 			sum, peak = run()
-			t.Logf("%s: rerun: %.0f rows/s, peak heap %d MiB (%s)", e.name, sum.RowsPerSecond(), peak>>20, sum.Elapsed.Round(time.Millisecond))
+			t.Logf("%s: rerun: %.0f rows/s, peak heap %d MiB (%s)", e.Name, sum.RowsPerSecond(), peak>>20, sum.Elapsed.Round(time.Millisecond))
 			if sum.Created != 0 || sum.Updated != 0 || sum.Unchanged != resources || sum.Rejected != gen.Invalid {
 				t.Errorf("rerun: %+v; want every resource unchanged", *sum)
 			}

@@ -20,10 +20,8 @@ import (
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/keyring"
 	"github.com/carnet-sante/carnet/internal/store"
-	"github.com/carnet-sante/carnet/internal/store/postgres"
-	"github.com/carnet-sante/carnet/internal/store/sqlite"
+	"github.com/carnet-sante/carnet/internal/store/enginetest"
 	"github.com/carnet-sante/carnet/internal/terminology"
-	"github.com/carnet-sante/carnet/internal/testenv"
 )
 
 // The shared fixtures and value sets, read in place (never copied).
@@ -34,25 +32,7 @@ const (
 )
 
 // engines are the store engines every test of this package runs against.
-var engines = []struct {
-	name string
-	open func(t testing.TB) store.Store
-}{
-	{"sqlite", func(t testing.TB) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "carnet.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-	{"postgres", func(t testing.TB) store.Store {
-		s, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-}
+var engines = enginetest.Engines
 
 // env is the FHIR API with document sharing, as the app wires it, on one
 // engine and a blob directory.
@@ -71,9 +51,9 @@ type option func(*document.Options)
 // forEachEngine runs test on a fresh env on each engine.
 func forEachEngine(t *testing.T, test func(t *testing.T, e *env), opts ...option) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			test(t, newEnv(t, eng.open(t), opts...))
+			test(t, newEnv(t, eng.Open(t), opts...))
 		})
 	}
 }

@@ -16,10 +16,8 @@ import (
 	"github.com/carnet-sante/carnet/internal/identity"
 	"github.com/carnet-sante/carnet/internal/ins"
 	"github.com/carnet-sante/carnet/internal/store"
-	"github.com/carnet-sante/carnet/internal/store/postgres"
-	"github.com/carnet-sante/carnet/internal/store/sqlite"
+	"github.com/carnet-sante/carnet/internal/store/enginetest"
 	"github.com/carnet-sante/carnet/internal/terminology"
-	"github.com/carnet-sante/carnet/internal/testenv"
 )
 
 // sharedDir is the shared reference data beside the checkout.
@@ -27,33 +25,15 @@ const sharedDir = "../../../shared"
 
 // engines are the store engines every test runs against: the identity
 // rules must give the same answers on both.
-var engines = []struct {
-	name string
-	open func(t testing.TB) store.Store
-}{
-	{"sqlite", func(t testing.TB) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "carnet.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-	{"postgres", func(t testing.TB) store.Store {
-		s, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-}
+var engines = enginetest.Engines
 
 // forEachEngine runs test, in parallel, against an API with the identity
 // rules (options opt) on each engine.
 func forEachEngine(t *testing.T, opt identity.Options, test func(t *testing.T, c *client)) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			test(t, newClient(t, e.open(t), opt))
+			test(t, newClient(t, e.Open(t), opt))
 		})
 	}
 }

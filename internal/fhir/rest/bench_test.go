@@ -18,8 +18,8 @@ func BenchmarkSyntheaTransaction(b *testing.B) {
 		b.Skip("no Synthea fixtures: ", err)
 	}
 	for _, e := range engines {
-		b.Run(e.name, func(b *testing.B) {
-			c := newClient(b, e.open(b), rest.Options{})
+		b.Run(e.Name, func(b *testing.B) {
+			c := newClient(b, e.Open(b), rest.Options{})
 			for b.Loop() {
 				r := c.do(http.MethodPost, "", body, "Prefer", "return=minimal")
 				if r.status != http.StatusOK {

@@ -31,10 +31,10 @@ func (g onePatient) Resource(_ context.Context, r *store.Resource) error {
 // admit is neither returned, nor counted, nor included.
 func TestGuard(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			var allowed string
-			c := newClient(t, e.open(t), rest.Options{Guard: onePatient{&allowed}})
+			c := newClient(t, e.Open(t), rest.Options{Guard: onePatient{&allowed}})
 			allowed = c.create(patient("Allowed", "a"))
 			other := c.create(patient("Other", "o"))
 			mine := c.create(observation("Patient/"+allowed, "1"))

@@ -7,44 +7,23 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/store"
-	"github.com/carnet-sante/carnet/internal/store/postgres"
-	"github.com/carnet-sante/carnet/internal/store/sqlite"
-	"github.com/carnet-sante/carnet/internal/testenv"
+	"github.com/carnet-sante/carnet/internal/store/enginetest"
 )
 
 // engines are the store engines every test of this package runs against.
-var engines = []struct {
-	name string
-	open func(t testing.TB) store.Store
-}{
-	{"sqlite", func(t testing.TB) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "carnet.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-	{"postgres", func(t testing.TB) store.Store {
-		s, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}},
-}
+var engines = enginetest.Engines
 
 // forEachEngine runs test against a fresh API on each engine.
 func forEachEngine(t *testing.T, test func(t *testing.T, c *client)) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			test(t, newClient(t, e.open(t), rest.Options{}))
+			test(t, newClient(t, e.Open(t), rest.Options{}))
 		})
 	}
 }

@@ -37,7 +37,7 @@ func (s *stamper) Prepare(ctx context.Context, r *rest.PrepareRequest) (context.
 
 func TestPreparer(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			p := &stamper{}
 			rule := rest.RuleFunc(func(ctx context.Context, tx store.ResourceTx, w *rest.WriteRequest) ([]rest.Issue, error) {
@@ -46,7 +46,7 @@ func TestPreparer(t *testing.T) {
 				}
 				return nil, nil
 			})
-			c := newClient(t, e.open(t), rest.Options{Preparers: []rest.Preparer{p}, Rules: map[string][]rest.Rule{"Patient": {rule}}})
+			c := newClient(t, e.Open(t), rest.Options{Preparers: []rest.Preparer{p}, Rules: map[string][]rest.Rule{"Patient": {rule}}})
 
 			// A single create: the preparer's id, changes and warning; the
 			// rule saw its context.

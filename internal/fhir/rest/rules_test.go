@@ -52,9 +52,9 @@ func mentions(outcome any, s string) bool {
 
 func TestRules(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			c := newClient(t, e.open(t), rest.Options{Rules: map[string][]rest.Rule{"Observation": {observationRule}}})
+			c := newClient(t, e.Open(t), rest.Options{Rules: map[string][]rest.Rule{"Observation": {observationRule}}})
 
 			// A single create answers its warning, as an OperationOutcome
 			// by default, and stores what the rule changed.
