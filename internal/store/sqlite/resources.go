@@ -22,6 +22,10 @@ const maxArgs = 32000
 // transactions begin IMMEDIATE (see Open) and so take turns.
 type engine struct{ s *Store }
 
+// GroupCommit: the one writer runs one transaction at a time, so the
+// store commits the Updates waiting together (sqlstore.Grouped).
+func (engine) GroupCommit() bool { return true }
+
 func (e engine) Reader() sqlstore.DB { return db{e.s.reader} }
 
 func (e engine) Begin(ctx context.Context) (sqlstore.Tx, error) {

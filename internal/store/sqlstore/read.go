@@ -13,13 +13,20 @@ import (
 // Resources is the resource store on an SQL engine. It implements
 // store.Resources; the engines embed it.
 type Resources struct {
-	e Engine
+	e     Engine
+	group *group // nil unless the engine is Grouped
 }
 
 var _ store.Resources = (*Resources)(nil)
 
 // New returns the resource store of an engine.
-func New(e Engine) *Resources { return &Resources{e: e} }
+func New(e Engine) *Resources {
+	s := &Resources{e: e}
+	if g, ok := e.(Grouped); ok && g.GroupCommit() {
+		s.group = &group{e: e}
+	}
+	return s
+}
 
 // Read returns the current version of a resource.
 func (s *Resources) Read(ctx context.Context, typ, id string) (store.Resource, error) {

@@ -21,31 +21,42 @@ var (
 	versionColumns = append(append([]Column{}, resourceColumns...), Column{"content", Bytes})
 )
 
-// Update runs fn in one write transaction and commits what it wrote.
+// Update runs fn in one write transaction and commits what it wrote. On a
+// Grouped engine it shares the transaction with the Updates waiting at the
+// same time (see group), keeping its own outcome.
 func (s *Resources) Update(ctx context.Context, fn func(store.ResourceTx) error) error {
+	if s.group != nil {
+		return s.group.update(ctx, fn)
+	}
 	tx, err := s.e.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin a write transaction: %w", err)
 	}
-	t := &writeTx{e: s.e, tx: tx, queued: map[resourceKey]bool{}, index: map[*indexTable][]any{}}
 	committed := false
 	defer func() {
-		t.done = true
 		if !committed {
 			tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flush(ctx); err != nil {
+	if err := run(ctx, s.e, tx, fn); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return t.fail("commit", err)
+		return failed(s.e, "commit", err)
 	}
 	committed = true
 	return nil
+}
+
+// run gives fn a ResourceTx on tx and stores what it queued; tx is neither
+// committed nor rolled back.
+func run(ctx context.Context, e Engine, tx Tx, fn func(store.ResourceTx) error) error {
+	t := &writeTx{e: e, tx: tx, queued: map[resourceKey]bool{}, index: map[*indexTable][]any{}}
+	defer func() { t.done = true }()
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.flush(ctx)
 }
 
 // writeTx is the ResourceTx of an Update. Write queues; flush checks the
@@ -334,8 +345,10 @@ func moveHistory(cur current, to string) []Stmt {
 
 // fail describes a failed statement; a collision between writers becomes
 // store.ErrConflict.
-func (t *writeTx) fail(op string, err error) error {
-	if t.e.Conflict(err) {
+func (t *writeTx) fail(op string, err error) error { return failed(t.e, op, err) }
+
+func failed(d Dialect, op string, err error) error {
+	if d.Conflict(err) {
 		return fmt.Errorf("store: %s: another transaction wrote the same resources (%v): %w", op, err, store.ErrConflict)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

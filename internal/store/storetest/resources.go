@@ -27,6 +27,7 @@ var resourceTests = []Test{
 	{"Resources/CallerMistakes", testCallerMistakes},
 	{"Resources/ConcurrentUpdates", testConcurrentUpdates},
 	{"Resources/ConcurrentCreates", testConcurrentCreates},
+	{"Resources/ConcurrentOutcomes", testConcurrentOutcomes},
 	{"Resources/Rollback", testRollback},
 	{"Resources/ConflictFailsTransaction", testConflictFailsTransaction},
 	{"Resources/ReadOwnWrites", testReadOwnWrites},
@@ -655,5 +656,97 @@ func testAnalyze(t *testing.T, h Harness) {
 	}
 	if p := mustSearch(t, s, parse(t, "Patient", "name=dupre")); len(p.Resources) != 1 {
 		t.Errorf("after Analyze, name=dupre found %v", ids(p.Resources))
+	}
+}
+
+// testConcurrentOutcomes runs many Updates at once, some of which fail in
+// every way an Update can: each must keep its own outcome, whatever
+// transaction the engine ran it in (SQLite commits waiting Updates
+// together). Only the ones that succeed leave resources, index rows and
+// events.
+func testConcurrentOutcomes(t *testing.T, h Harness) {
+	s := h.openMigrated(t)
+	create(t, s, patientP1)
+	refused := errors.New("refused by the caller")
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	kinds := []struct {
+		name    string
+		ctx     context.Context
+		after   func(tx store.ResourceTx) error // after writing and emitting
+		succeed bool
+		check   func(err error, panicked any) bool
+	}{
+		{"succeeds", t.Context(), func(store.ResourceTx) error { return nil }, true,
+			func(err error, p any) bool { return err == nil && p == nil }},
+		{"returns an error", t.Context(), func(store.ResourceTx) error { return refused }, false,
+			func(err error, p any) bool { return errors.Is(err, refused) }},
+		{"conflicts", t.Context(), func(tx store.ResourceTx) error {
+			return tx.Write(t.Context(), newWrite(t, patientP1, 1, baseTime))
+		}, false, func(err error, p any) bool { return errors.Is(err, store.ErrConflict) }},
+		{"panics", t.Context(), func(store.ResourceTx) error { panic("boom") }, false,
+			func(err error, p any) bool { return p == "boom" }},
+		{"is cancelled", cancelled, func(store.ResourceTx) error { return nil }, false,
+			func(err error, p any) bool { return errors.Is(err, context.Canceled) }},
+	}
+	const writers = 40
+	type result struct {
+		err      error
+		panicked any
+	}
+	results := make([]result, writers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		k := kinds[i%len(kinds)]
+		id := fmt.Sprintf("c%d", i)
+		w := newWrite(t, `{"resourceType":"Patient","id":"`+id+`","name":[{"family":"Concurrent"}]}`, 1, baseTime)
+		wg.Go(func() {
+			<-start
+			defer func() { results[i].panicked = recover() }()
+			results[i].err = s.Update(k.ctx, func(tx store.ResourceTx) error {
+				if err := tx.Write(k.ctx, w); err != nil {
+					return err
+				}
+				if err := tx.Emit(k.ctx, event(id, "e"+id, 0)); err != nil {
+					return err
+				}
+				return k.after(tx)
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var want []string
+	for i, r := range results {
+		k := kinds[i%len(kinds)]
+		id := fmt.Sprintf("c%d", i)
+		if !k.check(r.err, r.panicked) {
+			t.Errorf("Update %s that %s: error %v, panic %v", id, k.name, r.err, r.panicked)
+		}
+		_, err := s.Read(t.Context(), "Patient", id)
+		if stored := err == nil; stored != k.succeed {
+			t.Errorf("Update %s that %s: stored %v (read: %v); want %v", id, k.name, stored, err, k.succeed)
+		}
+		if n := len(events(t, s, id)); n != map[bool]int{true: 1}[k.succeed] {
+			t.Errorf("Update %s that %s: %d events; want %d", id, k.name, n, map[bool]int{true: 1}[k.succeed])
+		}
+		if k.succeed {
+			want = append(want, id)
+		}
+	}
+	p := mustSearch(t, s, parse(t, "Patient", "family=concurrent&_count=100"))
+	var got []string
+	for _, r := range p.Resources {
+		got = append(got, r.ID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the index finds %v; want %v", got, want)
+	}
+	if r := read(t, s, "Patient", "p1"); r.Version != 1 {
+		t.Errorf("Patient/p1 at version %d after the conflicting writes; want 1", r.Version)
 	}
 }
