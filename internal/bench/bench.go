@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/carnet-sante/carnet/internal/blob"
+	"github.com/carnet-sante/carnet/internal/directory"
+	"github.com/carnet-sante/carnet/internal/ins"
 	"github.com/carnet-sante/carnet/internal/pgtemp"
 	"github.com/carnet-sante/carnet/internal/store"
 )
@@ -287,13 +289,16 @@ func (b *bench) seed(ctx context.Context) error {
 	const chunk = 250
 	for start := 0; start < len(pop.Patients); start += chunk {
 		part := pop.Patients[start:min(start+chunk, len(pop.Patients))]
-		res := make([]map[string]any, len(part))
+		entries := make([]Entry, len(part))
 		for i := range part {
-			if res[i], err = part[i].Resource(); err != nil {
+			res, err := part[i].Resource()
+			if err != nil {
 				return err
 			}
+			entries[i] = Entry{Type: "Patient", Resource: res,
+				IfNoneExist: "identifier=" + ins.KindNIRDemo.System() + "|" + part[i].NIR.String()}
 		}
-		ids, err := b.create(ctx, "Patient", res)
+		ids, err := b.create(ctx, entries)
 		if err != nil {
 			return fmt.Errorf("store the patients: %w", err)
 		}
@@ -303,11 +308,12 @@ func (b *bench) seed(ctx context.Context) error {
 	}
 	for start := 0; start < len(pop.Professionals); start += chunk {
 		part := pop.Professionals[start:min(start+chunk, len(pop.Professionals))]
-		res := make([]map[string]any, len(part))
+		entries := make([]Entry, len(part))
 		for i := range part {
-			res[i] = part[i].Resource()
+			entries[i] = Entry{Type: "Practitioner", Resource: part[i].Resource(),
+				IfNoneExist: "identifier=" + directory.SystemRPPS + "|" + part[i].RPPS}
 		}
-		ids, err := b.create(ctx, "Practitioner", res)
+		ids, err := b.create(ctx, entries)
 		if err != nil {
 			return fmt.Errorf("store the professionals: %w", err)
 		}
@@ -318,12 +324,11 @@ func (b *bench) seed(ctx context.Context) error {
 	return nil
 }
 
-// create POSTs resources of one type in one transaction and returns their
-// ids.
-func (b *bench) create(ctx context.Context, typ string, resources []map[string]any) ([]string, error) {
-	d := &Deposit{}
-	for _, res := range resources {
-		d.Entries = append(d.Entries, Entry{Type: typ, ID: newUUID(b.r), Resource: res})
+// create POSTs resources in one transaction and returns their ids.
+func (b *bench) create(ctx context.Context, entries []Entry) ([]string, error) {
+	d := &Deposit{Entries: entries}
+	for i := range d.Entries {
+		d.Entries[i].ID = newUUID(b.r)
 	}
 	body, err := d.Bundle()
 	if err != nil {
@@ -333,13 +338,13 @@ func (b *bench) create(ctx context.Context, typ string, resources []map[string]a
 	if err != nil {
 		return nil, err
 	}
-	locations, err := locations(reply, len(resources))
+	locations, err := locations(reply, len(entries))
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(locations))
 	for i, l := range locations {
-		ids[i] = idOf(l, typ)
+		ids[i] = idOf(l, entries[i].Type)
 	}
 	return ids, nil
 }

@@ -36,6 +36,9 @@ type Deposit struct {
 type Entry struct {
 	Type, ID string
 	Resource map[string]any
+	// IfNoneExist, when set, makes the entry a conditional create: a rerun
+	// against the same server finds what the first run stored.
+	IfNoneExist string
 }
 
 // FullURL is the entry's fullUrl.
@@ -73,11 +76,11 @@ func (d *Deposit) Bundle() ([]byte, error) {
 	entries := make([]any, len(d.Entries))
 	for i := range d.Entries {
 		e := &d.Entries[i]
-		entries[i] = map[string]any{
-			"fullUrl":  e.FullURL(),
-			"resource": e.Resource,
-			"request":  map[string]any{"method": "POST", "url": e.Type},
+		req := map[string]any{"method": "POST", "url": e.Type}
+		if e.IfNoneExist != "" {
+			req["ifNoneExist"] = e.IfNoneExist
 		}
+		entries[i] = map[string]any{"fullUrl": e.FullURL(), "resource": e.Resource, "request": req}
 	}
 	return json.Marshal(map[string]any{
 		"resourceType": "Bundle",
