@@ -33,7 +33,7 @@ func (e engine) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tx{db{t}, t}, nil
+	return tx{db{t}, t, e.s.ckpt}, nil
 }
 
 // Insert uses multi-row INSERT … VALUES, with at most maxArgs arguments
@@ -141,12 +141,20 @@ func (r rows) Close() { r.Rows.Close() }
 // tx is a write transaction on the writer.
 type tx struct {
 	db
-	t *sql.Tx
+	t    *sql.Tx
+	ckpt *checkpointer
 }
 
 // Lock has nothing to do: write transactions take turns on the one writer
 // connection, and BEGIN IMMEDIATE keeps other processes out.
 func (tx) Lock(context.Context, []string) error { return nil }
 
-func (t tx) Commit(context.Context) error   { return t.t.Commit() }
+func (t tx) Commit(context.Context) error {
+	if err := t.t.Commit(); err != nil {
+		return err
+	}
+	t.ckpt.wrote()
+	return nil
+}
+
 func (t tx) Rollback(context.Context) error { return t.t.Rollback() }

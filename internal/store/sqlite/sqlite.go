@@ -50,6 +50,7 @@ type Store struct {
 	path   string
 	writer *sql.DB // exactly one connection: SQLite has one writer at a time
 	reader *sql.DB // read-only connections
+	ckpt   *checkpointer
 
 	*sqlstore.Resources
 }
@@ -79,7 +80,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
-		"_pragma":       {"secure_delete(1)"},
+		"_pragma":       {"secure_delete(1)", "wal_autocheckpoint(" + writerCheckpointPages + ")"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -110,7 +111,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	s := &Store{path: path, writer: writer, reader: reader}
+	ckpt, err := sql.Open("sqlite", dsn(path, url.Values{"_busy_timeout": {busyTimeoutMillis}}))
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{path: path, writer: writer, reader: reader, ckpt: newCheckpointer(ckpt)}
 	s.Resources = sqlstore.New(engine{s})
 	return s, nil
 }
@@ -184,10 +192,10 @@ func (s *Store) Stats() store.PoolStats {
 	}
 }
 
-// Close closes the readers, then the writer: the last connection to close
-// checkpoints the WAL into the database file.
+// Close closes the checkpointer and the readers, then the writer: the
+// last connection to close checkpoints the WAL into the database file.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.ckpt.Close(), s.reader.Close(), s.writer.Close())
 }
 
 // wrap prefixes an error with the engine and the operation; nil stays nil.

@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carnet-sante/carnet/internal/store"
 	"github.com/carnet-sante/carnet/internal/store/storetest"
@@ -46,6 +48,7 @@ func TestPragmas(t *testing.T) {
 		{"writer", "secure_delete", "1"},
 		{"writer", "busy_timeout", busyTimeoutMillis},
 		{"writer", "query_only", "0"},
+		{"writer", "wal_autocheckpoint", writerCheckpointPages}, // the checkpointer does it
 		{"reader", "journal_mode", "wal"},
 		{"reader", "foreign_keys", "1"},
 		{"reader", "busy_timeout", busyTimeoutMillis},
@@ -66,6 +69,59 @@ func TestPragmas(t *testing.T) {
 	if got := s.writer.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer allows %d connections, want 1", got)
 	}
+}
+
+// TestCheckpointer checks that committed writes reach the database file
+// while the store stays open, though the writer no longer checkpoints
+// before the WAL holds writerCheckpointPages.
+func TestCheckpointer(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "carnet.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, path)
+	for i := range 20 {
+		err := s.Update(ctx, func(tx store.ResourceTx) error {
+			for j := range 100 {
+				content := fmt.Sprintf(`{"resourceType":"Basic","id":"b%d-%d","text":%q}`, i, j, strings.Repeat("x", 1000))
+				w := store.Write{
+					Resource: store.Resource{Type: "Basic", ID: fmt.Sprintf("b%d-%d", i, j), Version: 1,
+						LastUpdated: time.Now(), Content: []byte(content)},
+				}
+				if err := tx.Write(ctx, w); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2,000 resources of 1 KB: about 500 pages, far under the writer's own
+	// threshold. Only the checkpointer can have copied them.
+	deadline := time.Now().Add(30 * time.Second)
+	for fileSize(t, path) < before+1_000_000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes after 2 MB of writes (%d before): the WAL was not checkpointed", fileSize(t, path), before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
 }
 
 // TestReaderCannotWrite guards the split: a write sent to the read pool
