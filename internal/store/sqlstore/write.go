@@ -77,9 +77,16 @@ type writeTx struct {
 
 type resourceKey struct{ typ, id string }
 
+// Read stores the queued writes first only if one is of the resource
+// read: no other write can change what it returns.
 func (t *writeTx) Read(ctx context.Context, typ, id string) (store.Resource, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.usable(); err != nil {
 		return store.Resource{}, err
+	}
+	if t.queued[resourceKey{typ, id}] {
+		if err := t.flush(ctx); err != nil {
+			return store.Resource{}, err
+		}
 	}
 	return readCurrent(ctx, t.tx, typ, id)
 }
