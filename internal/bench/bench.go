@@ -366,11 +366,17 @@ func (b *bench) run(ctx context.Context, name string) (Result, error) {
 			}
 		})
 	}
+	pid := 0
+	if b.srv != nil {
+		pid = b.srv.cmd.Process.Pid
+	}
+	cpu := sampleCPU(pid)
 	l := RunLoad(ctx, b.opt.Concurrency, b.opt.Duration, 1, s.op, func(ops, errs int) {
 		b.progress("%s: %d requests, %d errors", name, ops, errs)
 	})
-	profiled.Wait()
 	r := NewResult(name, b.engine, s.unit, b.opt.Concurrency, l)
+	cpu.account(sampleCPU(pid), &r, pid > 0)
+	profiled.Wait()
 	b.progress("%s: %.1f %s/s, p99 %.1f ms, %s", name, r.OpsPerS, s.unit, r.P99Ms, l)
 	if s.after != nil {
 		if err := s.after(ctx, &r); err != nil {

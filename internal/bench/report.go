@@ -43,6 +43,13 @@ type Result struct {
 	// --scale build.
 	Documents        int64    `json:"documents,omitempty"`
 	BytesPerDocument *float64 `json:"bytes_per_document,omitempty"`
+	// ServerCPUMsPerOp and LoadCPUMsPerOp: CPU time (user + system) of the
+	// server process and of the load generator per unit of OpsPerS;
+	// MachineBusy: the share of all the box's cores busy during the
+	// scenario (0–1). Absent where /proc cannot tell.
+	ServerCPUMsPerOp *float64 `json:"server_cpu_ms_per_op,omitempty"`
+	LoadCPUMsPerOp   *float64 `json:"load_cpu_ms_per_op,omitempty"`
+	MachineBusy      *float64 `json:"machine_busy,omitempty"`
 	// FirstError says why the first failed request failed.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -109,6 +116,12 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		if r.BytesPerDocument != nil {
 			notes = append(notes, fmt.Sprintf("%d documents, %.0f bytes/document", r.Documents, *r.BytesPerDocument))
+		}
+		if r.ServerCPUMsPerOp != nil {
+			notes = append(notes, fmt.Sprintf("server CPU %.2f ms/op", *r.ServerCPUMsPerOp))
+		}
+		if r.MachineBusy != nil {
+			notes = append(notes, fmt.Sprintf("box %.0f%% busy", *r.MachineBusy*100))
 		}
 		if r.FirstError != "" {
 			notes = append(notes, "first error: "+r.FirstError)
