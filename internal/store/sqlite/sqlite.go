@@ -45,6 +45,14 @@ func Migrations() fs.FS {
 // SQLITE_BUSY.
 const busyTimeoutMillis = "10000"
 
+// The page cache of each connection, in KiB as SQLite's negative
+// cache_size says (the default is 2 MiB): the readers' caches add up
+// (max(4, NumCPU) of them).
+const (
+	writerCacheKiB = "-65536"
+	readerCacheKiB = "-16384"
+)
+
 // Store is a SQLite database file. It implements store.Store.
 type Store struct {
 	path   string
@@ -73,14 +81,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// transaction rather than on its first write, so a transaction never
 	// fails half-way on a lock another process holds. secure_delete
 	// overwrites deleted rows, so a destroyed data key does not linger in
-	// free pages of the file.
+	// free pages of the file. temp_store=MEMORY keeps the journals of
+	// statements and savepoints (one per Update of a group) in memory: in
+	// temporary files, writing them cost a sixth of a deposit's CPU. The
+	// page cache holds a group's pages without spilling them to the WAL
+	// before the commit.
 	writer, err := sql.Open("sqlite", dsn(path, url.Values{
 		"_busy_timeout": {busyTimeoutMillis},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
-		"_pragma":       {"secure_delete(1)", "wal_autocheckpoint(" + writerCheckpointPages + ")"},
+		"_pragma": {"secure_delete(1)", "wal_autocheckpoint(" + writerCheckpointPages + ")",
+			"temp_store(MEMORY)", "cache_size(" + writerCacheKiB + ")"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -99,6 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_busy_timeout": {busyTimeoutMillis},
 		"_foreign_keys": {"1"},
 		"_query_only":   {"1"},
+		"_pragma":       {"temp_store(MEMORY)", "cache_size(" + readerCacheKiB + ")"},
 	}))
 	if err != nil {
 		writer.Close()

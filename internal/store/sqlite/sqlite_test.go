@@ -49,6 +49,10 @@ func TestPragmas(t *testing.T) {
 		{"writer", "busy_timeout", busyTimeoutMillis},
 		{"writer", "query_only", "0"},
 		{"writer", "wal_autocheckpoint", writerCheckpointPages}, // the checkpointer does it
+		{"writer", "temp_store", "2"}, // MEMORY
+		{"writer", "cache_size", writerCacheKiB},
+		{"reader", "temp_store", "2"},
+		{"reader", "cache_size", readerCacheKiB},
 		{"reader", "journal_mode", "wal"},
 		{"reader", "foreign_keys", "1"},
 		{"reader", "busy_timeout", busyTimeoutMillis},
