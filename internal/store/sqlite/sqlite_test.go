@@ -49,7 +49,7 @@ func TestPragmas(t *testing.T) {
 		{"writer", "busy_timeout", busyTimeoutMillis},
 		{"writer", "query_only", "0"},
 		{"writer", "wal_autocheckpoint", writerCheckpointPages}, // the checkpointer does it
-		{"writer", "temp_store", "2"}, // MEMORY
+		{"writer", "temp_store", "2"},                           // MEMORY
 		{"writer", "cache_size", writerCacheKiB},
 		{"reader", "temp_store", "2"},
 		{"reader", "cache_size", readerCacheKiB},
