@@ -62,22 +62,3 @@ func refID(ref string) (typ, id string, ok bool) {
 	}
 	return parts[0], parts[1], true
 }
-
-// cloneJSON deep-copies a decoded JSON value.
-func cloneJSON(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[k] = cloneJSON(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = cloneJSON(x)
-		}
-		return s
-	}
-	return v
-}

@@ -85,7 +85,7 @@ func (s *Service) metadataUpdate(ctx context.Context, tx store.ResourceTx, w *re
 		}
 		return out
 	}
-	before, after := levels(cloneJSON(old).(map[string]any)), levels(res)
+	before, after := levels(rest.CloneJSON(old).(map[string]any)), levels(res)
 	rep.warnings = nil // the deposit's warnings were given then
 	if err := rep.err(); err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (s *Service) metadataUpdate(ctx context.Context, tx store.ResourceTx, w *re
 // withoutVersion is a copy of a resource without meta.versionId and
 // meta.lastUpdated, which every version has its own of.
 func withoutVersion(res map[string]any) map[string]any {
-	c := cloneJSON(res).(map[string]any)
+	c := rest.CloneJSON(res).(map[string]any)
 	if meta := object(c, "meta"); meta != nil {
 		delete(meta, "versionId")
 		delete(meta, "lastUpdated")

@@ -122,10 +122,10 @@ func derivedSubmissionSet(w *rest.WriteRequest, dep *deposit) map[string]any {
 		"entry":   []any{map[string]any{"item": map[string]any{"reference": "DocumentReference/" + w.ID}}},
 	}
 	if authors := objects(w.Resource, "author"); len(authors) > 0 {
-		source := cloneJSON(authors[0].m).(map[string]any)
+		source := rest.CloneJSON(authors[0].m).(map[string]any)
 		if ref := str(source, "reference"); len(ref) > 1 && ref[0] == '#' {
 			if c := contained(w.Resource, ref[1:]); c != nil {
-				list["contained"] = []any{cloneJSON(c)}
+				list["contained"] = []any{rest.CloneJSON(c)}
 			}
 		}
 		list["source"] = source

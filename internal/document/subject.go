@@ -188,7 +188,7 @@ func newPatientResource(system, value string, doc map[string]any) map[string]any
 			if s, v := insOf(src); s == system && v == value {
 				for _, key := range []string{"name", "gender", "birthDate"} {
 					if src[key] != nil {
-						p[key] = cloneJSON(src[key])
+						p[key] = rest.CloneJSON(src[key])
 					}
 				}
 			}
@@ -225,5 +225,5 @@ func (s *Service) ensurePatient(ctx context.Context, tx store.ResourceTx, w *res
 	if len(found) > 0 {
 		return refuse(http.StatusConflict, "conflict", expr, "a patient with this INS was registered while the document was being deposited: send the deposit again")
 	}
-	return w.Put(ctx, "Patient", id, cloneJSON(np.resource).(map[string]any))
+	return w.Put(ctx, "Patient", id, rest.CloneJSON(np.resource).(map[string]any))
 }

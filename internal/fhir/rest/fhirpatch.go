@@ -131,7 +131,7 @@ func partValue(part map[string]any) (any, error) {
 	}
 	for k, v := range part {
 		if strings.HasPrefix(k, "value") {
-			return cloneJSON(v), nil
+			return CloneJSON(v), nil
 		}
 	}
 	parts, _ := part["part"].([]any)
@@ -257,7 +257,7 @@ func (fp *fhirPathOp) apply(doc any, typ string, value any) (any, error) {
 		if doc, _, err = remove(doc, ptr); err != nil {
 			return nil, err
 		}
-		return add(doc, ptr, cloneJSON(value))
+		return add(doc, ptr, CloneJSON(value))
 	case "insert":
 		ptr, found, err := locate(doc, fp.steps, true)
 		if err != nil {
@@ -267,7 +267,7 @@ func (fp *fhirPathOp) apply(doc any, typ string, value any) (any, error) {
 		if _, isList := list.([]any); !found || !isList {
 			return nil, errors.New("the path does not select a list to insert into")
 		}
-		return add(doc, append(ptr, strconv.Itoa(fp.index)), cloneJSON(value))
+		return add(doc, append(ptr, strconv.Itoa(fp.index)), CloneJSON(value))
 	}
 	// add
 	ptr, found, err := locate(doc, fp.steps, false)
@@ -284,13 +284,13 @@ func (fp *fhirPathOp) apply(doc any, typ string, value any) (any, error) {
 	}
 	switch obj[fp.name].(type) {
 	case []any:
-		return add(doc, append(ptr, fp.name, "-"), cloneJSON(value))
+		return add(doc, append(ptr, fp.name, "-"), CloneJSON(value))
 	case nil:
 		repeats, known := validate.Repeats(typ, append(elementNames(fp.steps), fp.name))
 		if known && repeats {
-			return add(doc, append(ptr, fp.name), []any{cloneJSON(value)})
+			return add(doc, append(ptr, fp.name), []any{CloneJSON(value)})
 		}
-		return add(doc, append(ptr, fp.name), cloneJSON(value))
+		return add(doc, append(ptr, fp.name), CloneJSON(value))
 	default:
 		return nil, fmt.Errorf("%s is already set: use replace", fp.name)
 	}

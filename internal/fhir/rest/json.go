@@ -62,19 +62,19 @@ func marshalResource(res map[string]any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// cloneJSON deep-copies a decoded JSON value.
-func cloneJSON(v any) any {
+// CloneJSON deep-copies a decoded JSON value.
+func CloneJSON(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, x := range v {
-			m[k] = cloneJSON(x)
+			m[k] = CloneJSON(x)
 		}
 		return m
 	case []any:
 		s := make([]any, len(v))
 		for i, x := range v {
-			s[i] = cloneJSON(x)
+			s[i] = CloneJSON(x)
 		}
 		return s
 	}

@@ -166,7 +166,7 @@ func (h *Handler) patch(ctx context.Context, tx store.ResourceTx, c *call, at ti
 func (op patchOp) apply(doc any) (any, error) {
 	switch op.Op {
 	case "add":
-		return add(doc, op.path, cloneJSON(op.Value))
+		return add(doc, op.path, CloneJSON(op.Value))
 	case "remove":
 		if len(op.path) == 0 {
 			return nil, errors.New("cannot remove the whole resource")
@@ -175,13 +175,13 @@ func (op patchOp) apply(doc any) (any, error) {
 		return doc, err
 	case "replace":
 		if len(op.path) == 0 {
-			return cloneJSON(op.Value), nil
+			return CloneJSON(op.Value), nil
 		}
 		doc, _, err := remove(doc, op.path)
 		if err != nil {
 			return nil, err
 		}
-		return add(doc, op.path, cloneJSON(op.Value))
+		return add(doc, op.path, CloneJSON(op.Value))
 	case "move":
 		if strings.HasPrefix(op.Path+"/", op.From+"/") && op.Path != op.From {
 			return nil, errors.New("cannot move a value into itself")
@@ -199,7 +199,7 @@ func (op patchOp) apply(doc any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return add(doc, op.path, cloneJSON(v))
+		return add(doc, op.path, CloneJSON(v))
 	}
 	// test
 	v, err := get(doc, op.path)

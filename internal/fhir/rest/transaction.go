@@ -68,7 +68,7 @@ func (h *Handler) runTransaction(ctx context.Context, tx store.ResourceTx, c *ca
 		e.res, e.target, e.cur = nil, "", nil
 		e.call.rw = rw
 		if e.original != nil {
-			e.call.resource = cloneJSON(e.original).(map[string]any)
+			e.call.resource = CloneJSON(e.original).(map[string]any)
 		}
 	}
 	each := func(kinds []kind, fn func(e *bundleEntry) error) error {
