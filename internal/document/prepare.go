@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/carnet-sante/carnet/internal/blob"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/fhir/search"
 	"github.com/carnet-sante/carnet/internal/store"
@@ -129,10 +131,12 @@ func (s *Service) Prepare(ctx context.Context, r *rest.PrepareRequest) (context.
 		return ctx, err
 	}
 
-	for _, d := range pendings {
-		if err := s.store1(ctx, r, d, p); err != nil {
-			return ctx, err
-		}
+	refs, err := s.putAll(ctx, pendings)
+	if err != nil {
+		return ctx, err
+	}
+	for i, d := range pendings {
+		s.store1(r, d, refs[i], p)
 		d.entry.Issues = append(d.entry.Issues, d.rep.warnings...)
 	}
 	for i, e := range lists {
@@ -339,18 +343,67 @@ func (s *Service) byMasterIdentifier(ctx context.Context, system, value string) 
 	return old, false, nil
 }
 
-// store1 stores the bytes of a new document in the vault and rewrites its
-// entries; a document deposited already becomes a conditional create that
-// finds it.
-func (s *Service) store1(ctx context.Context, r *rest.PrepareRequest, d *pending, p *plan) error {
+// maxPuts bounds the documents of one request whose bytes are put in the
+// vault at once.
+const maxPuts = 8
+
+// putAll stores the bytes of the new documents in the vault, several at
+// once, and returns the ref of each (the zero Ref for a document deposited
+// already). On failure it returns the first error, once the puts under
+// way have ended; the puts not started yet are not made.
+func (s *Service) putAll(ctx context.Context, ds []*pending) ([]blob.Ref, error) {
+	refs := make([]blob.Ref, len(ds))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		stopped  bool
+	)
+	sem := make(chan struct{}, maxPuts)
+	for i, d := range ds {
+		if d.existing != "" {
+			continue
+		}
+		sem <- struct{}{}
+		if ctx.Err() != nil { // a put failed, or the request ended
+			stopped = true
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ref, err := s.vault.Put(ctx, d.sub.id, bytes.NewReader(d.data))
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("storing the document's bytes: %w", err)
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			refs[i] = ref
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if stopped { // ctx ended before every put started
+		return nil, fmt.Errorf("storing the document's bytes: %w", ctx.Err())
+	}
+	return refs, nil
+}
+
+// store1 rewrites the entries of a new document whose bytes are stored
+// under ref; a document deposited already becomes a conditional create
+// that finds it.
+func (s *Service) store1(r *rest.PrepareRequest, d *pending, ref blob.Ref, p *plan) {
 	e := d.entry
 	if d.existing != "" {
 		e.ID, e.IfNoneExist = d.existing, "_id="+d.existing
-		return nil
-	}
-	ref, err := s.vault.Put(ctx, d.sub.id, bytes.NewReader(d.data))
-	if err != nil {
-		return fmt.Errorf("storing the document's bytes: %w", err)
+		return
 	}
 	if e.Method == http.MethodPost {
 		mi := object(e.Resource, "masterIdentifier")
@@ -376,7 +429,6 @@ func (s *Service) store1(ctx context.Context, r *rest.PrepareRequest, d *pending
 	delete(d.att, "data")
 	d.att["url"] = "Binary/" + dep.binary
 	setSubject(e.Resource, d.sub.id)
-	return nil
 }
 
 // prepareList checks a SubmissionSet or Folder List and resolves its
