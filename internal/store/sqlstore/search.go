@@ -72,13 +72,33 @@ func sqlf(tmpl string, pairs ...string) string {
 // The row is of the resources table, or, for the sources of _has, of
 // search_reference: an index row stands for the current version of a live
 // resource and has its key, but not its last_updated.
+//
+// check says that the rows of r come from elsewhere, few: those of one
+// patient (a compartment), or those a selective clause yields (see
+// anchor). The conditions on them are then correlated checks of each row,
+// entering every table by its primary key (patient_key, type, id…) or, for
+// _has, by the reference's target, rather than uncorrelated IN
+// subqueries, which read every match of their clause in the database.
 type scope struct {
 	r, typ, patient string
 	indexRow        bool
+	check           bool
 }
 
 // matches returns the WHERE clause of the resources (alias r) a query
 // matches: the page, and its total, select from it.
+//
+// Its plan must grow with the patient's record, not with the database's.
+// A query that pins a patient's key (a compartment, or a search on the
+// patient parameter that search.Parse made one) reads the patient's rows
+// of the type by the primary key of resources, and checks every clause on
+// each of them by the primary key of its table (see scope.check). One
+// that names a patient through a reference of the patient compartment
+// without pinning the key (DocumentReference?subject=Patient/X: its
+// matches are not all filed under X, see anchor) is driven by that
+// reference, through the reference index, and checks the other clauses in
+// the same way. Any other query makes each clause an uncorrelated IN
+// subquery (see indexed) and leaves the planner to choose where to start.
 //
 // The type and the patient key the query fixes are tested on r only when
 // no IN subquery already fixes them: SQLite then drives the search by r's
@@ -90,11 +110,27 @@ func (c *compiler) matches(q *search.Query) (string, error) {
 	if q.Type != "" {
 		s.typ = c.arg(q.Type)
 	}
-	if q.Compartment != "" {
-		s.patient = c.arg(q.Compartment)
-	}
 	var conds []string
-	for _, cl := range q.Where {
+	first := -1
+	switch {
+	case q.Compartment != "":
+		s.patient = c.arg(q.Compartment)
+		s.check = !plainPlans
+	case !plainPlans:
+		first = anchor(q)
+	}
+	if first >= 0 {
+		cond, err := c.clause(s, q.Where[first])
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, cond)
+		s.check = true
+	}
+	for i, cl := range q.Where {
+		if i == first {
+			continue
+		}
 		cond, err := c.clause(s, cl)
 		if err != nil {
 			return "", err
@@ -116,6 +152,62 @@ func (c *compiler) matches(q *search.Query) (string, error) {
 	}
 	conds = append([]string{"NOT r.deleted"}, conds...)
 	return "WHERE " + strings.Join(conds, "\n  AND "), nil
+}
+
+// plainPlans turns off the plans by patient of matches: every clause is
+// then an uncorrelated IN subquery, as before them. Only the tests that
+// compare both set it.
+var plainPlans bool
+
+// anchor returns the index in q.Where of the clause that drives a search
+// which names one patient without pinning the patient key, or -1: a
+// reference to one Patient/X through a parameter of the patient
+// compartment of q.Type (subject, patient, performer…), which the
+// reference index finds among the few resources pointing to X.
+//
+// Such a clause does not pin the patient key: a resource is filed under
+// the first patient of its compartment parameters (searchparam.PatientRefs),
+// so one that points to X through a later parameter, through a list that
+// names another patient first, or through an absolute URL (which does not
+// count for the compartment) lives under another key. Driving the search
+// by the clause rather than by the key keeps those.
+func anchor(q *search.Query) int {
+	if q.Type == "" {
+		return -1
+	}
+	for i, cl := range q.Where {
+		if cl.Chain != nil || cl.Has != nil || cl.Type != search.Reference || len(cl.Values) != 1 ||
+			(cl.Modifier != "" && cl.Modifier != "Patient") {
+			continue
+		}
+		if v := cl.Values[0]; v.RefType == "Patient" && v.RefID != "" && inCompartment(q.Type, cl.Param) {
+			return i
+		}
+	}
+	return -1
+}
+
+// inCompartment reports whether the parameter code of typ selects an
+// element that puts a resource in the patient compartment: one of the
+// compartment's parameters for typ, or one with the same element
+// (DocumentReference.patient is subject restricted to Patient targets).
+func inCompartment(typ, code string) bool {
+	sp, ok := searchparam.Lookup(typ, code)
+	if !ok {
+		return false
+	}
+	for _, p := range searchparam.CompartmentParams(typ) {
+		if p == sp || p.Code == code || element(p.Expression) == element(sp.Expression) {
+			return true
+		}
+	}
+	return false
+}
+
+// element is the path of a reference parameter's expression without its
+// restriction to Patient targets.
+func element(expr string) string {
+	return strings.TrimSuffix(expr, ".where(resolve() is Patient)")
 }
 
 // restriction returns the conditions of the query's Restriction on the
@@ -210,15 +302,33 @@ func (c *compiler) clause(s scope, cl search.Clause) (string, error) {
 // candidate resource (measured on 100,000 resources: 0.25 ms instead of
 // 25 ms for a selective token); PostgreSQL plans IN and EXISTS alike, as a
 // semi-join. A negative one is NOT EXISTS, which PostgreSQL plans as an
-// anti-join (NOT IN it cannot).
+// anti-join (NOT IN it cannot). On the rows of a check scope, a positive
+// condition is an EXISTS too: the candidates are few, and the IN subquery
+// would read every value of the clause in the database (every current
+// DocumentReference for status=current), patient key or not, since the
+// value indexes do not start with it.
 func (c *compiler) indexed(s scope, t *indexTable, x, param, cond string, negate bool) string {
 	where := []string{x + ".param = " + c.arg(param)}
+	if negate || s.check {
+		key := sameKey(x, s.r)
+		if s.check {
+			key = byKey(x, s.r)
+			if cond != "" {
+				cond = opaque(cond)
+			}
+		}
+		if cond != "" {
+			where = append(where, cond)
+		}
+		exists := sqlf(`EXISTS (SELECT 1 FROM {t} {x} WHERE {key} AND {where})`,
+			"t", t.name, "x", x, "key", key, "where", strings.Join(where, " AND "))
+		if negate {
+			return "NOT " + exists
+		}
+		return exists
+	}
 	if cond != "" {
 		where = append(where, cond)
-	}
-	if negate {
-		return sqlf(`NOT EXISTS (SELECT 1 FROM {t} {x} WHERE {x}.patient_key = {r}.patient_key AND {x}.type = {r}.type AND {x}.id = {r}.id AND {where})`,
-			"t", t.name, "x", x, "r", s.r, "where", strings.Join(where, " AND "))
 	}
 	if s.patient != "" {
 		where = append([]string{x + ".patient_key = " + s.patient}, where...)
@@ -229,6 +339,32 @@ func (c *compiler) indexed(s scope, t *indexTable, x, param, cond string, negate
 	c.fixed[s.r] = true
 	return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (SELECT {x}.patient_key, {x}.type, {x}.id FROM {t} {x} WHERE {where})`,
 		"t", t.name, "x", x, "r", s.r, "where", strings.Join(where, " AND "))
+}
+
+// sameKey is the condition that rows x and r are of the same resource:
+// the first three columns of every table's primary key.
+func sameKey(x, r string) string {
+	return sqlf("{x}.patient_key = {r}.patient_key AND {x}.type = {r}.type AND {x}.id = {r}.id", "x", x, "r", r)
+}
+
+// byKey is sameKey for a row x of an index table, checked against a row
+// r of a check scope. With opaque, it makes SQLite look the rows of r up
+// by the primary key of x, (patient_key, type, id, param, ord), never by
+// the value index of the clause: without statistics, SQLite estimates
+// that the value index, which starts with (type, param) too and holds
+// the value, finds fewer rows, and narrower, it wins with as many
+// equalities or one less (for status=current it then walks every current
+// DocumentReference of the database to find r's). ord >= 0 always holds
+// (ord is a position); as a range on the last column of the primary key
+// it makes SQLite's estimate for that key four times smaller.
+// PostgreSQL, with its statistics, needs no such hints.
+func byKey(x, r string) string {
+	return sameKey(x, r) + " AND " + x + ".ord >= 0"
+}
+
+// opaque returns cond in a form that no index serves, for byKey.
+func opaque(cond string) string {
+	return "CASE WHEN " + cond + " THEN 1 ELSE 0 END = 1"
 }
 
 // missingValue reads the boolean of :missing.
@@ -504,6 +640,10 @@ func (c *compiler) lastUpdated(s scope, cl search.Clause) (string, error) {
 	if s.indexRow {
 		u := c.alias("u")
 		cond, err := c.lastUpdated(scope{r: u}, cl)
+		if s.check {
+			return sqlf(`EXISTS (SELECT 1 FROM resources {u} WHERE {key} AND {cond})`,
+				"u", u, "key", sameKey(u, s.r), "cond", cond), err
+		}
 		return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (SELECT {u}.patient_key, {u}.type, {u}.id FROM resources {u} WHERE {cond})`,
 			"r", s.r, "u", u, "cond", cond), err
 	}
@@ -535,14 +675,15 @@ func (c *compiler) lastUpdated(s scope, cl search.Clause) (string, error) {
 // chain matches the resources whose reference param points to a resource
 // of cl.Chain.Type that matches cl.Chain.Clause (subject:Patient.name=…).
 // The target is found by type and id: it may live under another patient
-// key.
+// key. In a check scope, the chain is followed from each row of s, and
+// the target checked in the same way.
 func (c *compiler) chain(s scope, cl search.Clause) (string, error) {
 	ch := cl.Chain
 	if ch.Type == "" {
 		return "", invalid("%s: a chain must name the target type", cl.Param)
 	}
 	x, t := c.alias("x"), c.alias("t")
-	target := scope{r: t, typ: c.arg(ch.Type)}
+	target := scope{r: t, typ: c.arg(ch.Type), check: s.check}
 	inner, err := c.clause(target, ch.Clause)
 	if err != nil {
 		return "", fmt.Errorf("%s.%w", cl.Param, err)
@@ -552,14 +693,30 @@ func (c *compiler) chain(s scope, cl search.Clause) (string, error) {
 		return "", err
 	}
 	var where []string
-	if s.typ != "" {
-		where = append(where, x+".type = "+s.typ)
-	}
-	if s.patient != "" {
-		where = append(where, x+".patient_key = "+s.patient)
+	switch {
+	case s.check:
+		where = append(where, byKey(x, s.r))
+	default:
+		if s.typ != "" {
+			where = append(where, x+".type = "+s.typ)
+		}
+		if s.patient != "" {
+			where = append(where, x+".patient_key = "+s.patient)
+		}
 	}
 	where = append(where, x+".param = "+c.arg(cl.Param), x+".ref_type = "+target.typ, "NOT "+t+".deleted", inner)
 	where = append(where, restrict...)
+	if s.check {
+		// CROSS JOIN keeps SQLite from reading every resource of the
+		// target type first, as its estimates for type = $n invite.
+		where = append(where, sqlf("{t}.type = {x}.ref_type AND {t}.id = {x}.ref_id", "t", t, "x", x))
+		return sqlf(`EXISTS (
+    SELECT 1
+    FROM search_reference {x}
+    CROSS JOIN resources {t}
+    WHERE {where})`,
+			"x", x, "t", t, "where", strings.Join(where, "\n      AND ")), nil
+	}
 	c.fixed[s.r] = true
 	return sqlf(`({r}.patient_key, {r}.type, {r}.id) IN (
     SELECT {x}.patient_key, {x}.type, {x}.id
@@ -572,10 +729,12 @@ func (c *compiler) chain(s scope, cl search.Clause) (string, error) {
 // has matches the resources that a resource of h.Type points to through
 // its reference parameter h.Ref, when that resource matches h.Clause
 // (_has:Observation:patient:code=…). The conditions on the referring
-// resource apply to its reference row, which stands for it.
+// resource apply to its reference row, which stands for it. In a check
+// scope, the references to each row of s are found by the reference
+// index, and their sources checked in the same way.
 func (c *compiler) has(s scope, h *search.Has) (string, error) {
 	x := c.alias("x")
-	source := scope{r: x, typ: c.arg(h.Type), indexRow: true}
+	source := scope{r: x, typ: c.arg(h.Type), indexRow: true, check: s.check}
 	inner, err := c.clause(source, h.Clause)
 	if err != nil {
 		return "", fmt.Errorf("_has:%s:%s:%w", h.Type, h.Ref, err)
@@ -584,12 +743,23 @@ func (c *compiler) has(s scope, h *search.Has) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	where := []string{x + ".type = " + source.typ, x + ".param = " + c.arg(h.Ref)}
-	if s.typ != "" {
+	var where []string
+	if s.check { // by the reference index, which starts with ref_id
+		where = append(where, sqlf("{x}.ref_id = {r}.id AND {x}.ref_type = {r}.type", "x", x, "r", s.r))
+	}
+	where = append(where, x+".type = "+source.typ, x+".param = "+c.arg(h.Ref))
+	if s.typ != "" && !s.check {
 		where = append(where, x+".ref_type = "+s.typ)
 	}
 	where = append(where, inner)
 	where = append(where, restrict...)
+	if s.check {
+		return sqlf(`EXISTS (
+    SELECT 1
+    FROM search_reference {x}
+    WHERE {where})`,
+			"x", x, "where", strings.Join(where, "\n      AND ")), nil
+	}
 	return sqlf(`({r}.type, {r}.id) IN (
     SELECT {x}.ref_type, {x}.ref_id
     FROM search_reference {x}
