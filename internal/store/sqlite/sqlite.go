@@ -46,11 +46,12 @@ func Migrations() fs.FS {
 const busyTimeoutMillis = "10000"
 
 // The page cache of each connection, in KiB as SQLite's negative
-// cache_size says (the default is 2 MiB): the readers' caches add up
-// (max(4, NumCPU) of them).
+// cache_size says (the default is 2 MiB): the writer's holds the pages a
+// group of Updates dirties until their commit; the readers' caches add
+// up (max(4, NumCPU) of them) outside Go's heap, in the server's memory.
 const (
-	writerCacheKiB = "-65536"
-	readerCacheKiB = "-16384"
+	writerCacheKiB = "-32768"
+	readerCacheKiB = "-8192"
 )
 
 // Store is a SQLite database file. It implements store.Store.
