@@ -2,10 +2,12 @@
 // modernc.org/sqlite (pure Go, no cgo).
 //
 // SQLite allows one writer at a time, so the Store keeps exactly one write
-// connection, through which every write goes in turn (and where group
-// commit can batch them), plus a pool of read-only connections that WAL
-// mode lets run alongside the writer. synchronous=FULL fsyncs every commit:
-// once a write has returned, it survives a power cut.
+// connection, through which every write goes in turn (the resource store
+// commits the Updates waiting together: sqlstore.Grouped), plus a pool of
+// read-only connections that WAL mode lets run alongside the writer, and
+// one connection that checkpoints the WAL beside them (checkpoint.go).
+// synchronous=FULL fsyncs every commit: once a write has returned, it
+// survives a power cut.
 package sqlite
 
 import (
