@@ -17,6 +17,7 @@ import (
 	"github.com/carnet-sante/carnet/internal/blob"
 	blobfs "github.com/carnet-sante/carnet/internal/blob/fs"
 	"github.com/carnet-sante/carnet/internal/document"
+	"github.com/carnet-sante/carnet/internal/fhir/fhirtest"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/keyring"
 	"github.com/carnet-sante/carnet/internal/store"
@@ -185,44 +186,6 @@ func diagnostics(outcome any) string {
 	return b.String()
 }
 
-// str returns the string at a path of dotted keys and indexes.
-func str(v any, path string) string {
-	s, _ := at(v, path).(string)
-	return s
-}
-
-// at returns the value at a path of dotted keys and array indexes.
-func at(v any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		switch n := v.(type) {
-		case map[string]any:
-			v = n[k]
-		case []any:
-			i := 0
-			for _, c := range k {
-				i = i*10 + int(c-'0')
-			}
-			if i >= len(n) {
-				return nil
-			}
-			v = n[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-// entries returns the entries of a Bundle.
-func entries(b map[string]any) []map[string]any {
-	raw, _ := b["entry"].([]any)
-	out := make([]map[string]any, len(raw))
-	for i, e := range raw {
-		out[i], _ = e.(map[string]any)
-	}
-	return out
-}
-
 // fixture reads a shared PDSm example.
 func fixture(t testing.TB, name string) map[string]any {
 	t.Helper()
@@ -245,3 +208,10 @@ func fixtureJSON(t testing.TB, data []byte) map[string]any {
 
 // b64 encodes bytes as FHIR base64Binary.
 func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
+
+// Reading the JSON of answers: see fhirtest.
+var (
+	str     = fhirtest.Str
+	at      = fhirtest.At
+	entries = fhirtest.Entries
+)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carnet-sante/carnet/internal/fhir/fhirtest"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/identity"
 	"github.com/carnet-sante/carnet/internal/ins"
@@ -145,55 +146,6 @@ func findIssue(outcome any, severity, path string) map[string]any {
 	return nil
 }
 
-// str returns the string at a path of dotted keys and indexes.
-func str(v any, path string) string {
-	s, _ := at(v, path).(string)
-	return s
-}
-
-// at returns the value at a path of dotted keys and array indexes.
-func at(v any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		switch n := v.(type) {
-		case map[string]any:
-			v = n[k]
-		case []any:
-			i := 0
-			for _, c := range k {
-				i = i*10 + int(c-'0')
-			}
-			if i >= len(n) {
-				return nil
-			}
-			v = n[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-// entries returns the entries of a Bundle.
-func entries(b map[string]any) []map[string]any {
-	raw, _ := b["entry"].([]any)
-	out := make([]map[string]any, len(raw))
-	for i, e := range raw {
-		out[i], _ = e.(map[string]any)
-	}
-	return out
-}
-
-// ids returns Type/id of the resources of a searchset's matches.
-func ids(b map[string]any) []string {
-	var out []string
-	for _, e := range entries(b) {
-		if str(e, "search.mode") == "match" {
-			out = append(out, str(e, "resource.resourceType")+"/"+str(e, "resource.id"))
-		}
-	}
-	return out
-}
-
 // person describes a test identity.
 type person struct {
 	id, birthName, given, birthDate, birthplace string
@@ -262,3 +214,13 @@ func jsonOf(t testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// Reading the JSON of answers: see fhirtest.
+var (
+	str     = fhirtest.Str
+	at      = fhirtest.At
+	entries = fhirtest.Entries
+)
+
+// ids returns Type/id of the resources of a searchset's matches.
+func ids(b map[string]any) []string { return fhirtest.IDs(b, "match") }

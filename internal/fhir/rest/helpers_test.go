@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carnet-sante/carnet/internal/fhir/fhirtest"
 	"github.com/carnet-sante/carnet/internal/fhir/rest"
 	"github.com/carnet-sante/carnet/internal/store"
 	"github.com/carnet-sante/carnet/internal/store/enginetest"
@@ -156,45 +157,6 @@ func (r *response) outcome(t testing.TB, status int, parts ...string) {
 	}
 }
 
-// str returns the string at a path of dotted keys and [i] indexes
-// ("entry.0.resource.id").
-func str(v any, path string) string {
-	s, _ := at(v, path).(string)
-	return s
-}
-
-// at returns the value at a path of dotted keys and array indexes.
-func at(v any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		switch n := v.(type) {
-		case map[string]any:
-			v = n[k]
-		case []any:
-			i := 0
-			for _, c := range k {
-				i = i*10 + int(c-'0')
-			}
-			if i >= len(n) {
-				return nil
-			}
-			v = n[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-// entries returns the entries of a Bundle.
-func entries(b map[string]any) []map[string]any {
-	raw, _ := b["entry"].([]any)
-	out := make([]map[string]any, len(raw))
-	for i, e := range raw {
-		out[i], _ = e.(map[string]any)
-	}
-	return out
-}
-
 // link returns the URL of a Bundle's link of that relation, or "".
 func link(b map[string]any, relation string) string {
 	links, _ := b["link"].([]any)
@@ -204,18 +166,6 @@ func link(b map[string]any, relation string) string {
 		}
 	}
 	return ""
-}
-
-// ids returns the ids of the resources of the entries of a Bundle with
-// that search mode ("" for every entry with a resource).
-func ids(b map[string]any, mode string) []string {
-	var out []string
-	for _, e := range entries(b) {
-		if e["resource"] != nil && (mode == "" || str(e, "search.mode") == mode) {
-			out = append(out, str(e, "resource.resourceType")+"/"+str(e, "resource.id"))
-		}
-	}
-	return out
 }
 
 // patient returns a Patient resource with a family name and identifier.
@@ -246,3 +196,11 @@ func (c *client) create(res map[string]any) string {
 	r.must(c.t, http.StatusCreated)
 	return str(r.json, "id")
 }
+
+// Reading the JSON of answers: see fhirtest.
+var (
+	str     = fhirtest.Str
+	at      = fhirtest.At
+	entries = fhirtest.Entries
+	ids     = fhirtest.IDs
+)
