@@ -4,7 +4,8 @@
 // (store/sqlite, store/postgres) supply an Engine: their connections and
 // the few things their SQL does differently (Dialect). Everything else —
 // every statement, every search semantic — is here, so that the two engines
-// behave alike by construction.
+// behave alike by construction. On an engine with one writer (SQLite), the
+// Updates waiting at a moment commit together (group.go).
 //
 // The schema is migration 2 of each engine. In short:
 //
