@@ -110,30 +110,7 @@ type response struct {
 // or []byte, encoded as JSON otherwise; headers are name, value pairs.
 func (e *env) do(method, path string, body any, headers ...string) *response {
 	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, e.base+"/"+strings.TrimPrefix(path, "/"), r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/fhir+json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := fhirtest.NewRequest(e.t, method, e.base+"/"+strings.TrimPrefix(path, "/"), body, headers...)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

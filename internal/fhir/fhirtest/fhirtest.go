@@ -1,10 +1,17 @@
 // Package fhirtest reads FHIR JSON answers in tests, as decoded by
 // encoding/json into map[string]any: values at a dotted path, a Bundle's
-// entries and the resources they hold. It is for tests only, like
-// net/http/httptest.
+// entries and the resources they hold; and builds the requests that get
+// them. It is for tests only, like net/http/httptest.
 package fhirtest
 
-import "strings"
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
 
 // At returns the value at a path of dotted keys and array indexes
 // ("entry.0.resource.id"), or nil.
@@ -58,4 +65,36 @@ func IDs(b map[string]any, mode string) []string {
 		}
 	}
 	return out
+}
+
+// NewRequest builds a request to the API at url: body is sent as is when
+// it is a string or []byte, encoded as JSON otherwise (as
+// application/fhir+json); headers are name, value pairs.
+func NewRequest(t testing.TB, method, url string, body any, headers ...string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return req
 }

@@ -1,7 +1,6 @@
 package rest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -66,30 +65,7 @@ type response struct {
 // encoded as JSON otherwise. headers are name, value pairs.
 func (c *client) do(method, path string, body any, headers ...string) *response {
 	c.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.srv.URL+rest.BasePath+"/"+strings.TrimPrefix(path, "/"), r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/fhir+json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := fhirtest.NewRequest(c.t, method, c.srv.URL+rest.BasePath+"/"+strings.TrimPrefix(path, "/"), body, headers...)
 	return c.send(req)
 }
 
