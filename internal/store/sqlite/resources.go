@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -26,14 +27,16 @@ type engine struct{ s *Store }
 // store commits the Updates waiting together (sqlstore.Grouped).
 func (engine) GroupCommit() bool { return true }
 
-func (e engine) Reader() sqlstore.DB { return db{e.s.reader} }
+func (e engine) Reader() sqlstore.DB { return db{c: e.s.reader, stmts: e.s.readerStmts} }
 
 func (e engine) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	e.s.writerStmts.preparePending(ctx)
 	t, err := e.s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return tx{db{t}, t, e.s.ckpt}, nil
+	open := &openStmts{m: map[*sql.Stmt]bool{}}
+	return tx{db{c: t, stmts: e.s.writerStmts, tx: t, open: open}, t, e.s.ckpt}, nil
 }
 
 // Insert uses multi-row INSERT … VALUES, with at most maxArgs arguments
@@ -77,16 +80,58 @@ type conn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// db is a connection pool or a transaction, as sqlstore.DB.
-type db struct{ c conn }
+// db is the read pool or a write transaction, as sqlstore.DB, with the
+// prepared statements of its pool.
+type db struct {
+	c     conn
+	stmts *stmtCache
+	tx    *sql.Tx    // nil on the read pool
+	open  *openStmts // in a transaction: statements whose rows are open
+}
 
 func (d db) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	query, args = positional(query, args)
-	r, err := d.c.QueryContext(ctx, query, args...)
+	if d.tx == nil {
+		if st := d.stmts.prepare(ctx, query); st != nil {
+			return wrapRows(st.QueryContext(ctx, args...))
+		}
+		return wrapRows(d.c.QueryContext(ctx, query, args...))
+	}
+	st := d.txStmt(query)
+	if st == nil {
+		return wrapRows(d.tx.QueryContext(ctx, query, args...))
+	}
+	r, err := d.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	if err != nil {
+		d.open.release(st)
 		return nil, err
 	}
-	return rows{r}, nil
+	return rows{r, func() { d.open.release(st) }}, nil
+}
+
+// openStmts are the statements of a transaction whose rows are open. The
+// transaction's one connection has one SQLite statement per prepared
+// statement: the same query run again before its rows are closed must be
+// prepared anew.
+type openStmts struct {
+	mu sync.Mutex
+	m  map[*sql.Stmt]bool
+}
+
+func (o *openStmts) take(st *sql.Stmt) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m[st] {
+		return false
+	}
+	o.m[st] = true
+	return true
+}
+
+func (o *openStmts) release(st *sql.Stmt) {
+	o.mu.Lock()
+	delete(o.m, st)
+	o.mu.Unlock()
 }
 
 // Exec runs the statements one after the other: in-process, there is no
@@ -95,7 +140,14 @@ func (d db) Exec(ctx context.Context, stmts ...sqlstore.Stmt) ([]int64, error) {
 	affected := make([]int64, len(stmts))
 	for i, s := range stmts {
 		query, args := positional(s.SQL, s.Args)
-		res, err := d.c.ExecContext(ctx, query, args...)
+		var res sql.Result
+		var err error
+		if st := d.txStmt(query); st != nil {
+			res, err = d.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			d.open.release(st)
+		} else {
+			res, err = d.c.ExecContext(ctx, query, args...)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -134,9 +186,37 @@ func positional(query string, args []any) (string, []any) {
 	return b.String(), ordered
 }
 
-type rows struct{ *sql.Rows }
+// txStmt takes the prepared statement of query in a transaction, to be
+// released once done with; nil outside a transaction, before the
+// statement is prepared, or while it is taken.
+func (d db) txStmt(query string) *sql.Stmt {
+	if d.tx == nil {
+		return nil
+	}
+	if st := d.stmts.lookup(query, true); st != nil && d.open.take(st) {
+		return st
+	}
+	return nil
+}
 
-func (r rows) Close() { r.Rows.Close() }
+type rows struct {
+	*sql.Rows
+	closed func() // or nil
+}
+
+func wrapRows(r *sql.Rows, err error) (sqlstore.Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rows{Rows: r}, nil
+}
+
+func (r rows) Close() {
+	r.Rows.Close()
+	if r.closed != nil {
+		r.closed()
+	}
+}
 
 // tx is a write transaction on the writer.
 type tx struct {

@@ -63,6 +63,8 @@ type Store struct {
 	reader *sql.DB // read-only connections
 	ckpt   *checkpointer
 
+	writerStmts, readerStmts *stmtCache
+
 	*sqlstore.Resources
 }
 
@@ -135,7 +137,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	s := &Store{path: path, writer: writer, reader: reader, ckpt: newCheckpointer(ckpt)}
+	s := &Store{path: path, writer: writer, reader: reader, ckpt: newCheckpointer(ckpt),
+		writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}
 	s.Resources = sqlstore.New(engine{s})
 	return s, nil
 }
