@@ -18,12 +18,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,8 @@ type Options struct {
 	// Durable keeps fsync on and lets initdb sync the new cluster: every
 	// commit reaches the disk, as on a production server.
 	Durable bool
+	// Settings are server settings (postgres -c name=value).
+	Settings map[string]string
 }
 
 // Start creates a cluster in dir (created if missing, and must be empty or
@@ -162,6 +166,9 @@ func (c *Cluster) Start() error {
 	}
 	if !c.opt.Durable {
 		args = append(args, "-c", "fsync=off")
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.opt.Settings)) {
+		args = append(args, "-c", name+"="+c.opt.Settings[name])
 	}
 	cmd := c.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -15,7 +15,8 @@ import (
 )
 
 // TestCluster walks a cluster through its life: start, create a database,
-// stop, start again on the same port with the data kept, close.
+// stop, start again on the same port with the data and settings kept,
+// close.
 func TestCluster(t *testing.T) {
 	parent, err := os.MkdirTemp("", "carnet-pgtemp-test-")
 	if err != nil {
@@ -28,7 +29,7 @@ func TestCluster(t *testing.T) {
 	dir := filepath.Join(parent, "cluster")
 
 	began := time.Now()
-	c, err := pgtemp.Start(dir)
+	c, err := pgtemp.StartWith(dir, pgtemp.Options{Settings: map[string]string{"autovacuum_naptime": "7s"}})
 	if err != nil {
 		testenv.Unavailable(t, "PostgreSQL", err.Error())
 	}
@@ -66,6 +67,10 @@ func TestCluster(t *testing.T) {
 	conn := connect(t, url)
 	if err := conn.QueryRow(ctx, "SELECT n FROM kept").Scan(&n); err != nil || n != 42 {
 		t.Errorf("after restart, SELECT n = %d, %v; want 42", n, err)
+	}
+	var naptime string
+	if err := conn.QueryRow(ctx, "SHOW autovacuum_naptime").Scan(&naptime); err != nil || naptime != "7s" {
+		t.Errorf("after restart, autovacuum_naptime = %q, %v; want 7s", naptime, err)
 	}
 	conn.Close(ctx)
 

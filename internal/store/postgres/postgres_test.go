@@ -257,3 +257,42 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionDefaults: each connection plans with generic plans and names
+// itself, unless the URL says otherwise.
+func TestSessionDefaults(t *testing.T) {
+	base := testenv.PostgresURL(t)
+	withParam := func(name, value string) string {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set(name, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for _, tc := range []struct {
+		name, url, setting, want string
+	}{
+		{"generic plans by default", base, "plan_cache_mode", "force_generic_plan"},
+		{"plan mode from the URL", withParam("plan_cache_mode", "auto"), "plan_cache_mode", "auto"},
+		{"application name by default", base, "application_name", "carnet"},
+		{"application name from the URL", withParam("application_name", "carnet-node-2"), "application_name", "carnet-node-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := postgres.Open(t.Context(), tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got, err := postgres.Setting(t.Context(), s, tc.setting)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s = %q, want %q", tc.setting, got, tc.want)
+			}
+		})
+	}
+}
