@@ -178,7 +178,7 @@ func (h *Handler) batch(ctx context.Context, entries []*bundleEntry) *result {
 		}
 		out.Entry = append(out.Entry, responseEntry(e.call, e.res))
 	}
-	return &result{status: http.StatusOK, body: mustJSON(out)}
+	return &result{status: http.StatusOK, body: out.encode()}
 }
 
 // responseEntry is the entry of a batch or transaction response for the

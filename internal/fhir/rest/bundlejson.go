@@ -17,7 +17,31 @@ type bundle struct {
 	Type         string       `json:"type"`
 	Total        *int         `json:"total,omitempty"`
 	Link         []bundleLink `json:"link,omitempty"`
-	Entry        []entry      `json:"entry,omitempty"`
+	Entry        []entry      `json:"-"` // written by encode
+}
+
+// encode writes b as JSON. The entries are written by hand, their
+// resources copied as they are: encoding/json checks and compacts every
+// byte of a json.RawMessage, a third of a search's CPU for resources that
+// were compact JSON when stored.
+func (b *bundle) encode() []byte {
+	head := mustJSON(b)
+	if len(b.Entry) == 0 {
+		return head
+	}
+	size := len(head) + 16
+	for _, e := range b.Entry {
+		size += len(e.FullURL) + len(e.Resource) + 64
+	}
+	out := append(make([]byte, 0, size), head[:len(head)-1]...) // reopen the object
+	out = append(out, `,"entry":[`...)
+	for i, e := range b.Entry {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = e.appendJSON(out)
+	}
+	return append(out, "]}"...)
 }
 
 type bundleMeta struct {
@@ -29,12 +53,43 @@ type bundleLink struct {
 	URL      string `json:"url"`
 }
 
+// entry is a Bundle entry; its fields are optional.
 type entry struct {
-	FullURL  string          `json:"fullUrl,omitempty"`
-	Resource json.RawMessage `json:"resource,omitempty"`
-	Search   *entrySearch    `json:"search,omitempty"`
-	Request  *entryRequest   `json:"request,omitempty"`
-	Response *entryResponse  `json:"response,omitempty"`
+	FullURL  string
+	Resource json.RawMessage // JSON as stored or encoded here, copied as is
+	Search   *entrySearch
+	Request  *entryRequest
+	Response *entryResponse
+}
+
+// appendJSON appends the JSON of e to out.
+func (e *entry) appendJSON(out []byte) []byte {
+	out = append(out, '{')
+	field := func(name string, value []byte) {
+		if out[len(out)-1] != '{' {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, name...)
+		out = append(out, '"', ':')
+		out = append(out, value...)
+	}
+	if e.FullURL != "" {
+		field("fullUrl", mustJSON(e.FullURL))
+	}
+	if len(e.Resource) > 0 {
+		field("resource", e.Resource)
+	}
+	if e.Search != nil {
+		field("search", mustJSON(e.Search))
+	}
+	if e.Request != nil {
+		field("request", mustJSON(e.Request))
+	}
+	if e.Response != nil {
+		field("response", mustJSON(e.Response))
+	}
+	return append(out, '}')
 }
 
 type entrySearch struct {

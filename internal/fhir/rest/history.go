@@ -81,5 +81,5 @@ func (h *Handler) history(ctx context.Context, c *call) (*result, error) {
 		}
 		b.Entry = append(b.Entry, e)
 	}
-	return &result{status: http.StatusOK, body: mustJSON(b)}, nil
+	return &result{status: http.StatusOK, body: b.encode()}, nil
 }

@@ -151,5 +151,5 @@ func (p *pager) searchset(q *search.Query, page *store.Page, s shape, ignored []
 		}
 		b.Entry = append(b.Entry, entry{Resource: json.RawMessage(mustJSON(newOutcome(issues))), Search: &entrySearch{Mode: "outcome"}})
 	}
-	return mustJSON(b), nil
+	return b.encode(), nil
 }

@@ -57,7 +57,7 @@ func (h *Handler) transaction(ctx context.Context, c *call, entries []*bundleEnt
 		e.res.issues = append(e.res.issues, e.prepared...)
 		out.Entry = append(out.Entry, responseEntry(e.call, e.res))
 	}
-	return &result{status: http.StatusOK, body: mustJSON(out)}, nil
+	return &result{status: http.StatusOK, body: out.encode()}, nil
 }
 
 // runTransaction is one run of a transaction inside tx.
