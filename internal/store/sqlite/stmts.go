@@ -12,8 +12,11 @@ import (
 // CPU. database/sql keeps a *sql.Stmt prepared on each connection that
 // has run it.
 const (
-	maxStmts   = 512       // per pool, the least recently used closed beyond
-	maxStmtLen = 16 * 1024 // longer statements (bulk multi-row inserts) are not kept
+	maxStmts = 512 // per pool, the least recently used closed beyond
+	// Longer statements, the multi-row inserts of large transactions,
+	// rarely recur: kept, they cost 15–40 MB at `carnet bench` synthea's
+	// peak, for nothing.
+	maxStmtLen = 4 * 1024
 )
 
 // stmtCache holds the prepared statements of one pool.
