@@ -137,3 +137,18 @@ func TestVersionAndMigrate(t *testing.T) {
 		t.Errorf("carnet serve --help = %d %q", res.Code, res.Stdout)
 	}
 }
+
+// TestWrongMasterKey: a server started on documents with a master key that
+// did not write them refuses to start, saying which key to give, instead
+// of failing every deposit and read.
+func TestWrongMasterKey(t *testing.T) {
+	data := t.TempDir()
+	srv := clitest.Serve(t, nil, "--data", data, "--demo") // deposits documents: data keys
+	srv.Stop(t)
+
+	res := clitest.Run(t, nil, "serve", "--data", data, "--master-key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	lines := strings.Split(strings.TrimSpace(res.Stderr), "\n")
+	if res.Code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "--master-key") {
+		t.Errorf("serve with another master key: exit %d, stderr %q; want non-zero and one line naming --master-key", res.Code, res.Stderr)
+	}
+}

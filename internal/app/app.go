@@ -75,6 +75,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, er
 	if a.Keys, err = keyring.New(master, a.Store, keyring.DefaultCacheSize); err != nil {
 		return nil, err
 	}
+	if err := a.Keys.Check(ctx); err != nil {
+		return nil, err
+	}
 	a.Vault = blob.NewVault(a.Blobs, a.Keys)
 	if err := a.openDocuments(master); err != nil {
 		return nil, err

@@ -73,6 +73,25 @@ func New(master []byte, ks store.KeyStore, cacheSize int) (*Keyring, error) {
 	return &Keyring{master: aead, store: ks, max: cacheSize, lru: list.New(), entries: map[string]*list.Element{}}, nil
 }
 
+// Check verifies that the master key unwraps the data keys already
+// stored (one of them). A node started with another master key — another
+// data directory's key file, a mistyped --master-key — would otherwise
+// answer every deposit and read of a document with an error; a database
+// without data keys passes.
+func (k *Keyring) Check(ctx context.Context) error {
+	patientKey, wrapped, err := k.store.FirstWrappedKey(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("keyring: check the master key: %w", err)
+	}
+	if _, err := k.unwrap(patientKey, wrapped); err != nil {
+		return fmt.Errorf("keyring: this master key did not write the data keys of this database (%w): start with the master key (--master-key, or the key file of the data directory) that the database was used with; a new key cannot read the documents already stored", err)
+	}
+	return nil
+}
+
 // ForWrite returns the patient's data key, creating it if the patient has
 // none. Two nodes racing to create it both end up with the one stored.
 func (k *Keyring) ForWrite(ctx context.Context, patientKey string) ([]byte, error) {

@@ -267,3 +267,37 @@ func TestConcurrentFirstStart(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck: a keyring passes its check on a database whose data keys its
+// master key wrote, or that has none, and fails it, saying what to do, on
+// one written with another master key.
+func TestCheck(t *testing.T) {
+	master, other := keyringtest.MasterKey(), keyringtest.MasterKey()
+	for _, tc := range []struct {
+		name    string
+		writers [][]byte // master keys that stored a data key, one patient each
+		ok      bool
+	}{
+		{"no data keys", nil, true},
+		{"written with this master key", [][]byte{master, master}, true},
+		{"written with another master key", [][]byte{other}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ks := keyringtest.NewKeyStore()
+			for i, m := range tc.writers {
+				w, _ := keyring.New(m, ks, 0)
+				if _, err := w.ForWrite(ctx, "p"+string(rune('1'+i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kr, _ := keyring.New(master, ks, 0)
+			err := kr.Check(ctx)
+			if tc.ok && err != nil {
+				t.Errorf("Check = %v, want nil", err)
+			}
+			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "--master-key")) {
+				t.Errorf("Check = %v, want an error telling to start with the right --master-key", err)
+			}
+		})
+	}
+}

@@ -52,6 +52,10 @@ type KeyStore interface {
 	CreateWrappedKey(ctx context.Context, patientKey string, wrapped []byte) ([]byte, error)
 	// DestroyWrappedKey erases the patient's key; ErrNotFound if none.
 	DestroyWrappedKey(ctx context.Context, patientKey string) error
+	// FirstWrappedKey returns the patient key and wrapped key that sort
+	// first, or ErrNotFound when no patient has a key: one stored key
+	// tells whether a master key is the one that wrote them.
+	FirstWrappedKey(ctx context.Context) (patientKey string, wrapped []byte, err error)
 }
 
 // CheckWrappedKey validates the arguments of CreateWrappedKey, so that both

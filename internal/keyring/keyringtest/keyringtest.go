@@ -6,6 +6,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 
@@ -59,6 +61,18 @@ func (s *KeyStore) DestroyWrappedKey(ctx context.Context, patientKey string) err
 	}
 	delete(s.keys, patientKey)
 	return nil
+}
+
+// FirstWrappedKey returns the key of the smallest patient key, or
+// store.ErrNotFound.
+func (s *KeyStore) FirstWrappedKey(ctx context.Context) (string, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.keys) == 0 {
+		return "", nil, fmt.Errorf("no wrapped key: %w", store.ErrNotFound)
+	}
+	first := slices.Min(slices.Collect(maps.Keys(s.keys)))
+	return first, append([]byte(nil), s.keys[first]...), nil
 }
 
 // Reads is the number of WrappedKey calls so far.

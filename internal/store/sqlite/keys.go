@@ -21,6 +21,20 @@ func (s *Store) WrappedKey(ctx context.Context, patientKey string) ([]byte, erro
 	return wrapped, wrap("read data key", err)
 }
 
+// FirstWrappedKey returns the key of the smallest patient key, or
+// store.ErrNotFound if there is none.
+func (s *Store) FirstWrappedKey(ctx context.Context) (string, []byte, error) {
+	var patientKey string
+	var wrapped []byte
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT patient_key, wrapped FROM data_keys ORDER BY patient_key LIMIT 1`,
+	).Scan(&patientKey, &wrapped)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, fmt.Errorf("sqlite: no data key stored: %w", store.ErrNotFound)
+	}
+	return patientKey, wrapped, wrap("read data key", err)
+}
+
 // CreateWrappedKey stores wrapped unless the patient already has a key, and
 // returns the key stored. Both statements run in one write transaction, so
 // nothing can slip between them.

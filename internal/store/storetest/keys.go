@@ -19,6 +19,7 @@ var keyTests = []Test{
 	{"Keys/Destroy", testKeyDestroy},
 	{"Keys/PatientsAreSeparate", testKeyPatientsAreSeparate},
 	{"Keys/RefusesEmpty", testKeyRefusesEmpty},
+	{"Keys/First", testKeyFirst},
 }
 
 func testKeyCreateThenRead(t *testing.T, h Harness) {
@@ -160,5 +161,31 @@ func testKeyRefusesEmpty(t *testing.T, h Harness) {
 		if got, err := s.WrappedKey(ctx, tc.patient); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s: WrappedKey after the refused create = %q, %v; want ErrNotFound", tc.name, got, err)
 		}
+	}
+}
+
+// testKeyFirst checks FirstWrappedKey: nothing in a new database, then the
+// key of the smallest patient key, whatever the order of creation.
+func testKeyFirst(t *testing.T, h Harness) {
+	ctx := t.Context()
+	s := h.openMigrated(t)
+	if p, got, err := s.FirstWrappedKey(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("FirstWrappedKey in a new database = %q, %q, %v; want ErrNotFound", p, got, err)
+	}
+	prefix := NewPatientKey()
+	for _, p := range []string{prefix + "-B", prefix + "-A", prefix + "-C"} {
+		if _, err := s.CreateWrappedKey(ctx, p, []byte("key of "+p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, got, err := s.FirstWrappedKey(ctx)
+	if want := prefix + "-A"; err != nil || p != want || string(got) != "key of "+want {
+		t.Errorf("FirstWrappedKey = %q, %q, %v; want %q and its key", p, got, err, want)
+	}
+	if err := s.DestroyWrappedKey(ctx, prefix+"-A"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, err := s.FirstWrappedKey(ctx); err != nil || p != prefix+"-B" {
+		t.Errorf("after destroying the first, FirstWrappedKey = %q, %v; want %q", p, err, prefix+"-B")
 	}
 }
