@@ -152,3 +152,31 @@ func TestWrongMasterKey(t *testing.T) {
 		t.Errorf("serve with another master key: exit %d, stderr %q; want non-zero and one line naming --master-key", res.Code, res.Stderr)
 	}
 }
+
+// TestMemoryLimit: the garbage collector's settings the server runs with,
+// as /metrics reports them, by default, from --memory-limit and from the
+// Go runtime's own environment variables.
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want []string // lines of /metrics
+	}{
+		{"default", nil, nil, []string{"go_gc_gogc_percent 400", "go_gc_gomemlimit_bytes 2.68435456e+08"}},
+		{"--memory-limit", nil, []string{"--memory-limit", "1073741824"}, []string{"go_gc_gogc_percent 400", "go_gc_gomemlimit_bytes 1.073741824e+09"}},
+		{"--memory-limit 0: Go's defaults", nil, []string{"--memory-limit", "0"}, []string{"go_gc_gogc_percent 100", "go_gc_gomemlimit_bytes 9.223372036854776e+18"}},
+		{"GOGC wins", []string{"GOGC=50"}, nil, []string{"go_gc_gogc_percent 50", "go_gc_gomemlimit_bytes 9.223372036854776e+18"}},
+		{"GOMEMLIMIT wins", []string{"GOMEMLIMIT=200MiB"}, nil, []string{"go_gc_gogc_percent 100", "go_gc_gomemlimit_bytes 2.097152e+08"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := clitest.Serve(t, tc.env, append([]string{"--data", t.TempDir()}, tc.args...)...)
+			_, metrics := srv.Get(t, "/metrics")
+			for _, want := range tc.want {
+				if !strings.Contains(metrics, "\n"+want+"\n") {
+					t.Errorf("/metrics lacks %q", want)
+				}
+			}
+		})
+	}
+}

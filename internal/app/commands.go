@@ -15,7 +15,7 @@ import (
 )
 
 // storageOptions are the options of every command that opens the stores.
-var storageOptions = []string{"data", "database", "blobs", "master-key", "log-level", "log-format"}
+var storageOptions = []string{"data", "database", "blobs", "master-key", "log-level", "log-format", "memory-limit"}
 
 // parse builds a command's flags from the options table, parses args and
 // validates the result. On --help it prints the usage and returns

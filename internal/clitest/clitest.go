@@ -74,12 +74,13 @@ func Run(t testing.TB, env []string, args ...string) Result {
 	return Result{code, stdout.String(), stderr.String()}
 }
 
-// cleanEnv is the test's environment without CARNET_* settings, so that a
-// developer's shell does not change what a test checks.
+// cleanEnv is the test's environment without CARNET_* settings and the Go
+// runtime's GOGC and GOMEMLIMIT, so that a developer's shell does not
+// change what a test checks.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CARNET_") {
+		if !strings.HasPrefix(kv, "CARNET_") && !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
 			env = append(env, kv)
 		}
 	}

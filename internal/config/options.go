@@ -32,7 +32,13 @@ type Config struct {
 	DirectoryKeys   bool
 	ServerURL       string
 	PProf           bool
+	MemoryLimit     int64
 }
+
+// DefaultMemoryLimit is --memory-limit's default: with SQLite's page
+// caches and statements, which are outside the Go runtime, the server of
+// `carnet bench` peaks under 500 MB (docs/PERFORMANCE.md; 384 MiB made 575).
+const DefaultMemoryLimit = 256 << 20
 
 // option is one row of the table: a flag, its environment variable and a
 // function that binds it to a Config field.
@@ -72,6 +78,7 @@ var options = []option{
 	{name: "terminology", help: "directory of the national value sets (IHE SVS XML: JDV_J07…) the document codes are checked against; empty: ../shared/terminology, then ./terminology, else no code checks (with a warning)", bind: str(func(c *Config) *string { return &c.TerminologyDir }, "")},
 	{name: "directory-keys", help: "check the Luhn key of RPPS, ADELI and FINESS numbers (false accepts numbers whose key fails, as the ANS test data carry; SIREN and SIRET keys are always checked)", bind: boolean(func(c *Config) *bool { return &c.DirectoryKeys }, true)},
 	{name: "shutdown-timeout", help: "how long in-flight requests may run after SIGINT/SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 20*time.Second)},
+	{name: "memory-limit", help: "soft limit of the memory the Go runtime manages (heap, stacks), in bytes: below it the garbage collector runs when the heap has grown 4-fold (GOGC=400), saving CPU, near it as often as needed; 0 keeps Go's defaults (GOGC=100, no limit); GOGC or GOMEMLIMIT in the environment take precedence", bind: int64v(func(c *Config) *int64 { return &c.MemoryLimit }, DefaultMemoryLimit)},
 	{name: "pprof", help: "serve Go runtime profiles at /debug/pprof (for carnet bench --profile); keep it off on a public address", bind: boolean(func(c *Config) *bool { return &c.PProf }, false)},
 	{name: "log-level", help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel }, "info")},
 	{name: "log-format", help: "json, text, or auto (text on a terminal, json otherwise)", bind: str(func(c *Config) *string { return &c.LogFormat }, "auto")},
@@ -180,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body %d: must be positive", c.MaxBodyBytes)
+	}
+	if c.MemoryLimit < 0 {
+		return fmt.Errorf("--memory-limit %d: want a number of bytes, or 0 for Go's defaults", c.MemoryLimit)
 	}
 	if c.MaxDocument <= 0 {
 		return fmt.Errorf("--max-document %d: must be positive", c.MaxDocument)
