@@ -45,7 +45,6 @@ type App struct {
 // and the keyring described by cfg. Everything opened is closed again if a
 // later step fails.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err error) {
-	tuneGC(cfg.MemoryLimit)
 	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
 	defer func() {
 		if err != nil {

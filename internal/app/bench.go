@@ -27,7 +27,6 @@ var quick = struct {
 // stdout, as a table or as JSON lines; progress goes to stderr. It fails
 // when a scenario had errors.
 func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	tuneGC(config.DefaultMemoryLimit) // the load generator and the ceiling collect as a server does
 	opt := bench.Options{Progress: stderr, Open: openBenchStore}
 	var scenarios string
 	var asJSON, isQuick bool

@@ -15,7 +15,7 @@ import (
 )
 
 // storageOptions are the options of every command that opens the stores.
-var storageOptions = []string{"data", "database", "blobs", "master-key", "log-level", "log-format", "memory-limit"}
+var storageOptions = []string{"data", "database", "blobs", "master-key", "log-level", "log-format"}
 
 // parse builds a command's flags from the options table, parses args and
 // validates the result. On --help it prints the usage and returns
@@ -46,10 +46,11 @@ func parseWithArgs(synopsis, operands string, args []string, stdout io.Writer, n
 // Serve runs the platform until ctx is cancelled (SIGINT/SIGTERM).
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parse("carnet serve", args, stdout,
-		append([]string{"addr", "demo", "max-body", "max-document", "terminology", "directory-keys", "shutdown-timeout", "pprof"}, storageOptions...)...)
+		append([]string{"addr", "demo", "max-body", "max-document", "terminology", "directory-keys", "shutdown-timeout", "pprof", "memory-limit"}, storageOptions...)...)
 	if err != nil {
 		return err
 	}
+	tuneGC(cfg.MemoryLimit)
 	log := newLogger(cfg, stderr)
 	a, err := Open(ctx, cfg, log)
 	if err != nil {

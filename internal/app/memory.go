@@ -10,9 +10,12 @@ import (
 // collector a fifth of a deposit's CPU (docs/PERFORMANCE.md).
 const gcPercent = 400
 
-// tuneGC makes the garbage collector trade memory for CPU within limit
-// bytes (--memory-limit; 0 keeps Go's defaults). GOGC or GOMEMLIMIT in the
-// environment have been applied by the Go runtime already and win.
+// tuneGC makes the server's garbage collector trade memory for CPU within
+// limit bytes (--memory-limit; 0 keeps Go's defaults). GOGC or GOMEMLIMIT
+// in the environment have been applied by the Go runtime already and win.
+// Only `carnet serve` is tuned: bulk commands (import, the benchmark's
+// million-document build) hold more live heap than a server's limit, and
+// would spend their time collecting under it.
 func tuneGC(limit int64) {
 	if limit == 0 || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
